@@ -1,0 +1,275 @@
+import Foundation
+
+/// What an append did.
+public struct AppendOutcome: Sendable, Equatable {
+    /// The caller's events as written, in order (empty when `prepare` returned none).
+    public var events: [Event]
+    /// The torn tail this writer found and moved aside before appending, if any.
+    public var quarantined: Quarantine?
+    /// The head after the append.
+    public var head: LogHead
+}
+
+/// A torn tail moved into `quarantine/`, and the `log.tail-quarantined` event that says so.
+public struct Quarantine: Sendable, Equatable {
+    public var tornTail: TornTail
+    /// Path of the copy, relative to the log directory.
+    public var copy: String
+    public var event: Event
+}
+
+extension EventLog {
+    public static let tailQuarantinedType = "log.tail-quarantined"
+
+    /// How long a writer waits for the lock: `RECOVERY_LOCK_TIMEOUT` seconds, else 10.
+    public static var defaultLockTimeout: Double {
+        ProcessInfo.processInfo.environment["RECOVERY_LOCK_TIMEOUT"].flatMap(Double.init) ?? 10
+    }
+
+    /// Appends the events `prepare` returns, all or nothing, durably.
+    ///
+    /// Under the exclusive lock, from reading the tail to the fsync: finds the head
+    /// (the last whole line, whose hash is checked), checks `expectSeq` against the
+    /// head's seq, and calls `prepare` with the head so the caller validates against
+    /// exactly what it appends to. Then it moves a torn tail aside (SPEC §2), assigns
+    /// `seq`, `id`, `recorded`, `prev` and `hash`, writes every line whole and fsyncs
+    /// once (a batch of several lines also fsyncs its journal in `LOCK` first, so a crash
+    /// leaves all of it or none). Returns only once the bytes are on disk.
+    ///
+    /// - Throws: `LogError.conflict` when `expectSeq` differs from the head's seq; what
+    ///   `prepare` throws (nothing is written); `.integrity` when the last line is
+    ///   damaged; `.lockTimeout`; `.io` for a failed write (the file is cut back) or a
+    ///   failed fsync (never retried: the outcome is unknown, nothing is acknowledged).
+    public func append(
+        expectSeq: Int? = nil,
+        lockTimeout: Double = EventLog.defaultLockTimeout,
+        prepare: (LogHead) throws -> [EventDraft]
+    ) throws -> AppendOutcome {
+        let lock = try WriterLock(path: "\(path)/\(EventLog.lockName)", timeout: lockTimeout)
+        defer { lock.release() }
+
+        let tail = try findTail(unfinishedBatch: lock.readJournal())
+        if let expectSeq, expectSeq != tail.head.seq {
+            throw LogError.conflict("the log's head is seq \(tail.head.seq), not \(expectSeq) as expected; someone appended in between. Read the head again ('recoveryctl head') and retry.")
+        }
+        let drafts = try prepare(tail.head)
+        if drafts.isEmpty && tail.torn == nil {
+            return AppendOutcome(events: [], quarantined: nil, head: tail.head)
+        }
+
+        var segment = tail.segment
+        var length = tail.wholeLength
+        var quarantineCopy: String?
+        var allDrafts = drafts
+        if let torn = tail.torn {
+            let copy = try quarantineBytes(torn)
+            quarantineCopy = copy
+            allDrafts.insert(EventDraft(
+                type: EventLog.tailQuarantinedType, stream: "log/\(torn.file)",
+                occurred: Timestamp.recordedString(millis: Timestamp.nowMillis()), actor: "recoveryctl",
+                data: JSONObject(["file": .string(torn.file), "offset": .integer(torn.offset),
+                                  "bytes": .integer(torn.length), "quarantine": .string(copy)])), at: 0)
+        }
+
+        let events = try seal(allDrafts, after: tail.head)
+        var bytes = [UInt8]()
+        for event in events {
+            let line = event.lineBytes()
+            guard line.count <= EventLog.maxLineBytes else {
+                throw LogError.invalidInput("the event of type \(event.type) would be a line of \(line.count) bytes; a line holds at most 1 MiB (1048576 bytes)")
+            }
+            bytes += line
+        }
+
+        if length >= manifest.segmentSize {
+            segment += 1
+            length = 0
+            try createSegment(segment)
+        }
+        let segmentPath = segmentPath(segment)
+        let fd = try FileIO.open(segmentPath, O_WRONLY | O_APPEND, operation: "open for append")
+        defer { close(fd) }
+        if tail.torn != nil {
+            // The torn bytes are safe in quarantine/; cut them off before appending.
+            guard fileOperations.ftruncate(fd, length) == 0 else { throw LogError.io(operation: "truncate", path: segmentPath, errno: errno) }
+        }
+        if events.count > 1 { try lock.writeJournal(segment: segment, length: length, lines: events.count, using: fileOperations) }
+        try FileIO.writeAll(fd, bytes, path: segmentPath, originalLength: length, using: fileOperations)
+        try FileIO.fsync(fd, path: segmentPath, using: fileOperations)
+        if events.count > 1 { lock.clearJournal(using: fileOperations) }
+
+        if tail.unfinishedBatch { lock.clearJournal(using: fileOperations) }
+
+        var quarantine: Quarantine?
+        if let torn = tail.torn, let quarantineCopy { quarantine = Quarantine(tornTail: torn, copy: quarantineCopy, event: events[0]) }
+        let last = events[events.count - 1]
+        return AppendOutcome(events: Array(events.dropFirst(quarantine == nil ? 0 : 1)), quarantined: quarantine,
+                             head: LogHead(seq: last.seq, hash: last.hash, recorded: last.recorded))
+    }
+
+    /// Assigns what the store owns: seq, id, recorded (never lower than the head's), prev, hash.
+    func seal(_ drafts: [EventDraft], after head: LogHead) throws -> [Event] {
+        var millis = Timestamp.nowMillis()
+        if let last = head.recorded.flatMap(Timestamp.millis(ofRecorded:)), last > millis { millis = last }
+        let recorded = Timestamp.recordedString(millis: millis)
+        var prev = head.hash
+        var seq = head.seq
+        var events = [Event]()
+        events.reserveCapacity(drafts.count)
+        for draft in drafts {
+            if let id = draft.id, !EventID.isValid(id) {
+                throw LogError.invalidInput("id \"\(id)\" is not a lower-case UUID (like 3f2c9a4e-8b1d-4c6e-9f0a-1b2c3d4e5f60)")
+            }
+            seq += 1
+            var event = Event(seq: seq, id: draft.id ?? EventID.random(), type: draft.type, v: draft.v, stream: draft.stream,
+                              occurred: draft.occurred, recorded: recorded, actor: draft.actor, source: draft.source,
+                              data: draft.data, prev: prev, hash: "")
+            event.hash = event.computedHash()
+            prev = event.hash
+            events.append(event)
+        }
+        return events
+    }
+
+    // MARK: the tail
+
+    struct Tail {
+        var head: LogHead
+        var segment: Int
+        /// Length of the segment up to and including its last newline.
+        var wholeLength: Int
+        var torn: TornTail?
+        /// The torn bytes are the start of a batch a crash interrupted (the journal in `LOCK` says so).
+        var unfinishedBatch = false
+    }
+
+    /// Finds the last whole line of the log and checks it, and any bytes after it.
+    ///
+    /// A batch whose journal is still in `LOCK` and whose lines are not all on disk
+    /// counts as torn from its first byte, so a batch is in the log whole or not at all.
+    func findTail(unfinishedBatch journal: BatchJournal? = nil) throws -> Tail {
+        let numbers = try segmentNumbers()
+        var segment = numbers.last!
+        let lastSegment = segment
+        var torn: TornTail?
+        var wholeLength = 0
+        var unfinished = false
+        while true {
+            let path = segmentPath(segment)
+            let fd = try FileIO.open(path, O_RDONLY)
+            defer { close(fd) }
+            let size = try FileIO.size(of: fd, path: path)
+            var whole = try findLastNewline(fd: fd, size: size, path: path).map { $0 + 1 } ?? 0
+            if segment == lastSegment {
+                if let journal, journal.segment == segment, journal.length < whole,
+                   try !batchIsComplete(journal, path: path) {
+                    whole = journal.length
+                    unfinished = true
+                }
+                wholeLength = whole
+                if whole < size { torn = TornTail(file: EventLog.segmentName(segment), offset: whole, length: size - whole) }
+            } else if whole < size {
+                throw LogError.integrity(IntegrityFailure(place: LogPlace(seq: 0, file: EventLog.segmentName(segment), line: 0),
+                                                          reason: "segment does not end with a newline, yet a later segment exists"))
+            }
+            if whole > 0 {
+                let lineStart = try findLastNewline(fd: fd, size: whole - 1, path: path).map { $0 + 1 } ?? 0
+                var line = [UInt8](repeating: 0, count: whole - 1 - lineStart)
+                try preadAll(fd: fd, into: &line, at: lineStart, path: path)
+                let head = try checkedHead(line: line, segment: segment)
+                return Tail(head: head, segment: lastSegment, wholeLength: wholeLength, torn: torn, unfinishedBatch: unfinished)
+            }
+            if segment == 1 { return Tail(head: .empty, segment: lastSegment, wholeLength: wholeLength, torn: torn, unfinishedBatch: unfinished) }
+            segment -= 1
+        }
+    }
+
+    private func checkedHead(line: [UInt8], segment: Int) throws -> LogHead {
+        let file = EventLog.segmentName(segment)
+        func fail(_ reason: String, seq: Int = 0) -> LogError {
+            .integrity(IntegrityFailure(place: LogPlace(seq: seq, file: file, line: 0), reason: "the last line \(reason)"))
+        }
+        let value: JSONValue
+        do { value = try line.withUnsafeBytes { (b) throws(JSONParseError) in try JSONParser.parse(b, integersOnly: true) } } catch {
+            throw fail("is not valid JSON (\(error))")
+        }
+        guard case .object(let object) = value else { throw fail("is not a JSON object") }
+        let event: Event
+        do { event = try Event(json: object) } catch { throw fail(error.description) }
+        guard CanonicalJSON.encode(value) == line else { throw fail("is not in canonical form", seq: event.seq) }
+        guard event.computedHash() == event.hash else { throw fail("does not hash to its hash member; it was changed after it was written", seq: event.seq) }
+        return LogHead(seq: event.seq, hash: event.hash, recorded: event.recorded)
+    }
+
+    /// Offset of the last `\n` before `size`, reading backwards in blocks.
+    private func findLastNewline(fd: Int32, size: Int, path: String) throws -> Int? {
+        var end = size
+        var block = [UInt8](repeating: 0, count: 65_536)
+        while end > 0 {
+            let start = max(0, end - block.count)
+            let count = end - start
+            try block.withUnsafeMutableBytes { raw in
+                var done = 0
+                while done < count {
+                    let n = pread(fd, raw.baseAddress! + done, count - done, off_t(start + done))
+                    if n < 0 { if errno == EINTR { continue }; throw LogError.io(operation: "read", path: path, errno: errno) }
+                    if n == 0 { throw LogError.io(operation: "read", path: path, errno: EIO) }
+                    done += n
+                }
+            }
+            if let index = block[0..<count].lastIndex(of: 0x0A) { return start + index }
+            end = start
+        }
+        return nil
+    }
+
+    private func preadAll(fd: Int32, into buffer: inout [UInt8], at offset: Int, path: String) throws {
+        try buffer.withUnsafeMutableBytes { raw in
+            var done = 0
+            while done < raw.count {
+                let n = pread(fd, raw.baseAddress! + done, raw.count - done, off_t(offset + done))
+                if n < 0 { if errno == EINTR { continue }; throw LogError.io(operation: "read", path: path, errno: errno) }
+                if n == 0 { throw LogError.io(operation: "read", path: path, errno: EIO) }
+                done += n
+            }
+        }
+    }
+
+    // MARK: segments and quarantine
+
+    private func createSegment(_ number: Int) throws {
+        let path = segmentPath(number)
+        let fd = try FileIO.open(path, O_WRONLY | O_CREAT | O_EXCL, operation: "create")
+        defer { close(fd) }
+        _ = fchmod(fd, FileIO.fileMode)
+        try FileIO.fsync(fd, path: path, using: fileOperations)
+        try FileIO.fsyncDirectory(self.path, using: fileOperations)
+    }
+
+    /// Copies torn bytes into `quarantine/FILE.OFFSET.torn`, fsynced with its directory.
+    /// Returns the copy's path relative to the log.
+    func quarantineBytes(_ torn: TornTail) throws -> String {
+        let directory = "\(path)/\(EventLog.quarantineName)"
+        if !FileIO.isDirectory(directory) {
+            try FileIO.makeDirectory(directory)
+            try FileIO.fsyncDirectory(path, using: fileOperations)
+        }
+        let fd = try FileIO.open("\(path)/\(torn.file)", O_RDONLY)
+        defer { close(fd) }
+        var bytes = [UInt8](repeating: 0, count: torn.length)
+        try preadAll(fd: fd, into: &bytes, at: torn.offset, path: "\(path)/\(torn.file)")
+        let name = "\(torn.file).\(torn.offset).torn"
+        try FileIO.writeFileAtomically(bytes, to: "\(directory)/\(name)", directory: directory, using: fileOperations)
+        return "\(EventLog.quarantineName)/\(name)"
+    }
+
+    /// Whether every line the journal announced is on disk after its start.
+    func batchIsComplete(_ journal: BatchJournal, path: String) throws -> Bool {
+        var complete = 0
+        _ = try SegmentReader.forEachLine(path: path, from: journal.length, maxLine: EventLog.maxLineBytes, tooLong: { _, _ in }) { _, _, _ in
+            complete += 1
+            return complete < journal.lines
+        }
+        return complete >= journal.lines
+    }
+}

@@ -1,0 +1,165 @@
+/// A place between two lines of the log, from which a reader can resume: the segment,
+/// the byte offset in it, and the event just before.
+public struct LogPosition: Sendable, Equatable, Codable {
+    public var segment: Int
+    public var offset: Int
+    /// Lines of `segment` before `offset`.
+    public var linesBefore: Int
+    /// The seq and hash of the last event before this position (0 and 64 zeros at the start).
+    public var seq: Int
+    public var hash: String
+
+    public static let start = LogPosition(segment: 1, offset: 0, linesBefore: 0, seq: 0, hash: Event.genesisHash)
+
+    public init(segment: Int, offset: Int, linesBefore: Int, seq: Int, hash: String) {
+        self.segment = segment
+        self.offset = offset
+        self.linesBefore = linesBefore
+        self.seq = seq
+        self.hash = hash
+    }
+}
+
+/// How much a read checks of each line beyond parsing it and linking `seq` and `prev`.
+public struct ReadChecks: Sendable, OptionSet {
+    public let rawValue: Int
+    public init(rawValue: Int) { self.rawValue = rawValue }
+    /// Recompute `hash` and confirm the line is its own canonical form (what `verify` does).
+    public static let hashes = ReadChecks(rawValue: 1)
+}
+
+/// What a read saw besides the events.
+public struct ReadSummary: Sendable, Equatable {
+    /// The last event read and where reading may resume.
+    public var end: LogPosition
+    public var tornTail: TornTail?
+    public var head: LogHead { LogHead(seq: end.seq, hash: end.hash, recorded: lastRecorded) }
+    public var lastRecorded: String?
+}
+
+extension EventLog {
+    /// Calls `body` with every event in `seq` order from `position`, streaming the
+    /// segments through one buffer. `body` returns false to stop.
+    ///
+    /// Every line must parse, be a well-formed envelope, carry the next `seq`, link to
+    /// the previous `hash` by `prev` and not go back in `recorded`; with `.hashes` it
+    /// must also be canonical and hash to its `hash`. Anything else throws
+    /// `LogError.integrity` naming seq, file and line. A torn tail is returned in the
+    /// summary, not thrown.
+    @discardableResult
+    public func read(from position: LogPosition = .start, checks: ReadChecks = [], _ body: (Event) throws -> Bool) throws -> ReadSummary {
+        var state = ChainCursor(position: position)
+        try scanLines(from: position) { line, place in
+            let event = try state.accept(line: line, place: place, checks: checks)
+            return try body(event)
+        } tail: { state.tornTail = $0 }
+        return ReadSummary(end: state.position, tornTail: state.tornTail, lastRecorded: state.lastRecorded)
+    }
+
+    /// Streams raw lines with their places, across segments, from `position`.
+    /// `tail` receives the torn tail of the last segment, if any.
+    func scanLines(
+        from position: LogPosition,
+        _ body: (UnsafeRawBufferPointer, LineLocation) throws -> Bool,
+        tail: (TornTail) -> Void
+    ) throws {
+        let numbers = try segmentNumbers()
+        guard numbers.contains(position.segment) else {
+            throw LogError.integrity(IntegrityFailure(place: LogPlace(seq: position.seq + 1, file: EventLog.segmentName(position.segment), line: position.linesBefore + 1),
+                                                      reason: "the segment is missing"))
+        }
+        // Lines of a batch still being written (or cut short by a crash) are not yet in the log.
+        var unfinished: BatchJournal?
+        if let journal = BatchJournal.current(logPath: path), journal.segment == numbers.last,
+           try !batchIsComplete(journal, path: segmentPath(journal.segment)) {
+            unfinished = journal
+        }
+        var seq = position.seq
+        for number in numbers where number >= position.segment {
+            let file = EventLog.segmentName(number)
+            let startOffset = number == position.segment ? position.offset : 0
+            let firstLine = number == position.segment ? position.linesBefore + 1 : 1
+            var stopped = false
+            let ending = try SegmentReader.forEachLine(
+                path: segmentPath(number), from: startOffset, to: unfinished?.segment == number ? unfinished!.length : Int.max,
+                firstLine: firstLine, maxLine: EventLog.maxLineBytes,
+                tooLong: { line, _ in
+                    throw LogError.integrity(IntegrityFailure(place: LogPlace(seq: seq + 1, file: file, line: line),
+                                                              reason: "the line is longer than 1 MiB"))
+                }
+            ) { bytes, line, offset in
+                seq += 1
+                let keepGoing = try body(bytes, LineLocation(segment: number, file: file, line: line, offset: offset, length: bytes.count + 1))
+                if !keepGoing { stopped = true }
+                return keepGoing
+            }
+            if stopped { return }
+            if let unfinished, unfinished.segment == number {
+                let size = FileIO.size(ofPath: segmentPath(number)) ?? unfinished.length
+                if size > unfinished.length { tail(TornTail(file: file, offset: unfinished.length, length: size - unfinished.length)) }
+            } else if case .unterminated(let offset, let length) = ending {
+                if number == numbers.last {
+                    tail(TornTail(file: file, offset: offset, length: length))
+                } else {
+                    throw LogError.integrity(IntegrityFailure(place: LogPlace(seq: seq + 1, file: file, line: 0),
+                                                              reason: "segment does not end with a newline, yet a later segment exists"))
+                }
+            }
+        }
+    }
+}
+
+/// Where one line lies.
+struct LineLocation {
+    var segment: Int
+    var file: String
+    var line: Int
+    var offset: Int
+    /// Bytes of the line including its newline.
+    var length: Int
+}
+
+/// Follows the chain line by line: seq, prev and recorded, and optionally the hash.
+struct ChainCursor {
+    var position: LogPosition
+    var lastRecorded: String?
+    var tornTail: TornTail?
+
+    init(position: LogPosition) { self.position = position }
+
+    mutating func accept(line: UnsafeRawBufferPointer, place location: LineLocation, checks: ReadChecks) throws -> Event {
+        let place = LogPlace(seq: position.seq + 1, file: location.file, line: location.line)
+        func fail(_ reason: String) -> LogError { .integrity(IntegrityFailure(place: place, reason: reason)) }
+
+        let value: JSONValue
+        do { value = try JSONParser.parse(line, integersOnly: true) } catch {
+            throw fail("the line is not valid JSON (\(error))")
+        }
+        guard case .object(let object) = value else { throw fail("the line is not a JSON object") }
+        let event: Event
+        do { event = try Event(json: object) } catch { throw fail(error.description) }
+        guard event.seq == position.seq + 1 else {
+            throw fail("seq is \(event.seq) where \(position.seq + 1) was expected; a line was deleted, inserted or moved")
+        }
+        guard event.prev == position.hash else {
+            throw fail("prev does not match the hash of seq \(position.seq) (expected \(position.hash.prefix(12))…, found \(event.prev.prefix(12))…); a line before it was changed, deleted or inserted")
+        }
+        if let last = lastRecorded, event.recorded < last {
+            throw fail("recorded \(event.recorded) is earlier than the previous event's \(last)")
+        }
+        if checks.contains(.hashes) {
+            let canonical = CanonicalJSON.encode(value)
+            guard canonical.elementsEqual(line) else {
+                throw fail("the line is not in canonical form (RFC 8785); it was re-serialised or edited after it was written")
+            }
+            let computed = event.computedHash()
+            guard computed == event.hash else {
+                throw fail("hash does not match (expected \(computed.prefix(12))…, found \(event.hash.prefix(12))…); the line was changed after it was written")
+            }
+        }
+        position = LogPosition(segment: location.segment, offset: location.offset + location.length,
+                               linesBefore: location.line, seq: event.seq, hash: event.hash)
+        lastRecorded = event.recorded
+        return event
+    }
+}
