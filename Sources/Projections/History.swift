@@ -1,0 +1,91 @@
+import EventStore
+
+/// An event as the record stands: its `data` and `occurred` after the corrections
+/// recorded so far, and whether it was retracted.
+public struct ResolvedEvent: Sendable, Equatable {
+    public let event: Event
+    public internal(set) var data: JSONObject
+    public internal(set) var occurred: String
+    /// Seqs of the corrections applied, in order.
+    public internal(set) var correctedBy: [Int] = []
+    public internal(set) var retractedBy: Int?
+
+    init(_ event: Event) {
+        self.event = event
+        data = event.data
+        occurred = event.occurred
+    }
+
+    /// A fact the folds count: not retracted, and not itself a correction, retraction
+    /// or bookkeeping of the store.
+    public var isFact: Bool { retractedBy == nil && !History.metaTypes.contains(event.type) }
+}
+
+/// The log read so far, with corrections and retractions applied to their targets
+/// (SPEC §4: each counts from its own `recorded` time, so a history built from the
+/// events recorded by T is what the record said at T).
+public struct History: Sendable {
+    public static let correctedType = "event.corrected"
+    public static let retractedType = "event.retracted"
+    static let metaTypes: Set<String> = [correctedType, retractedType, EventLog.textErasedType, EventLog.tailQuarantinedType]
+
+    /// Every event in seq order (index = seq − 1).
+    public private(set) var events: [ResolvedEvent] = []
+    private var indexByID: [String: Int] = [:]
+    public private(set) var erasedTexts: Set<String> = []
+    public private(set) var streams: Set<String> = []
+
+    public init() {}
+
+    public var head: LogHead {
+        events.last.map { LogHead(seq: $0.event.seq, hash: $0.event.hash, recorded: $0.event.recorded) } ?? .empty
+    }
+
+    public func event(id: String) -> ResolvedEvent? { indexByID[id].map { events[$0] } }
+    public func event(seq: Int) -> ResolvedEvent? { seq >= 1 && seq <= events.count ? events[seq - 1] : nil }
+
+    /// Adds the next event. Returns true when it changed an earlier event (a correction
+    /// or retraction), so a fold over facts must be redone rather than extended.
+    @discardableResult
+    public mutating func append(_ event: Event) -> Bool {
+        events.append(ResolvedEvent(event))
+        indexByID[event.id] = events.count - 1
+        streams.insert(event.stream)
+        switch event.type {
+        case History.correctedType:
+            guard case .string(let target)? = event.data["target"], let index = indexByID[target] else { return false }
+            if case .object(let changes)? = event.data["changes"] {
+                for (key, value) in changes.members { events[index].data[key] = value }
+            }
+            if case .string(let occurred)? = event.data["occurred"] { events[index].occurred = occurred }
+            events[index].correctedBy.append(event.seq)
+            return true
+        case History.retractedType:
+            guard case .string(let target)? = event.data["target"], let index = indexByID[target] else { return false }
+            events[index].retractedBy = event.seq
+            return true
+        case EventLog.textErasedType:
+            if case .string(let reference)? = event.data["ref"] { erasedTexts.insert(reference) }
+            return false
+        default:
+            return false
+        }
+    }
+
+    /// The facts in seq order, those whose `occurred` lies at or before `validAt`
+    /// (milliseconds; nil: all of them). Plain dates start at midnight in `zone`.
+    public func facts(validAt: Int64?, in zone: TimeZone) -> [ResolvedEvent] {
+        events.filter { resolved in
+            guard resolved.isFact else { return false }
+            guard let validAt else { return true }
+            return (History.instant(ofOccurred: resolved.occurred, in: zone) ?? Int64.max) <= validAt
+        }
+    }
+
+    static func instant(ofOccurred occurred: String, in zone: TimeZone) -> Int64? {
+        if let date = Timestamp.CalendarDate(occurred) { return Timestamp.startOfDay(date, in: zone) }
+        return Timestamp.parseOffsetDateTime(occurred)
+    }
+}
+
+import Foundation

@@ -1,0 +1,116 @@
+import EventStore
+import Foundation
+
+/// One row of SPEC §5's KPI table.
+public struct KPIRow: Sendable, Equatable {
+    public var kpi: String
+    public var scope: String
+    public var period: String?
+    public var actual: Int?
+    public var target: Int?
+    public var met: Bool?
+
+    public var json: JSONValue {
+        func optional(_ v: Int?) -> JSONValue { v.map(JSONValue.integer) ?? .null }
+        return .object(JSONObject([
+            "kpi": .string(kpi), "scope": .string(scope), "period": period.map(JSONValue.string) ?? .null,
+            "actual": optional(actual), "target": optional(target), "met": met.map(JSONValue.bool) ?? .null,
+        ]))
+    }
+}
+
+/// The KPI rows of a state at a valid time (SPEC §5, "Precisely").
+public enum KPI {
+    /// - Parameters:
+    ///   - validAt: the valid time in milliseconds; periods holding it are still running.
+    ///   - zone: the log's time zone, in which occurred dates fall into periods.
+    public static func rows(of state: ProjectState, validAt: Int64, in zone: TimeZone) -> [KPIRow] {
+        var rows: [KPIRow] = []
+        let today = Timestamp.calendarDate(ofMillis: validAt, in: zone)
+
+        func add(_ kpi: String, _ scope: String, period: String? = nil, actual: Int?, target: Int?, running: Bool = false) {
+            let target = state.targetOverride(kpi: kpi, scope: scope, period: period) ?? target
+            var met: Bool? = nil
+            if let target, let actual {
+                met = actual >= target ? true : (running ? nil : false)
+            }
+            rows.append(KPIRow(kpi: kpi, scope: scope, period: period, actual: actual, target: target, met: met))
+        }
+
+        // Staff, per team established and not closed.
+        let employed = state.people.values.filter(\.employed)
+        for (id, team) in state.teams where !team.closed {
+            add("peers.employed", id, actual: employed.count { $0.team == id && $0.role == "peer" }, target: team.plan.peers)
+            add("professionals.employed", id, actual: employed.count { $0.team == id && $0.role == "professional" }, target: team.plan.professionals)
+        }
+        let unitsWithPeer = Set(employed.filter { $0.role == "peer" }.flatMap { person -> [String] in
+            guard let team = state.teams[person.team], !team.closed else { return [] }
+            return team.units
+        }).filter { state.units[$0] != nil }
+        add("units.with-peer", "project", actual: unitsWithPeer.count, target: state.units.count)
+
+        // Training.
+        for (id, unit) in state.units {
+            let participants = state.trainings.values.reduce(0) { $0 + ($1.participants[id] ?? 0) }
+            add("training.participants", id, actual: participants, target: unit.headcount)
+        }
+        for kind in Set(state.trainings.values.map(\.kind)) {
+            add("training.held", kind, actual: state.trainings.values.count { $0.kind == kind }, target: nil)
+        }
+
+        // Meetings, per body and period of its cadence.
+        for (id, body) in state.bodies {
+            guard let established = Timestamp.calendarDate(ofOccurred: body.established) else { continue }
+            let (length, perPeriod): (Period.Length, Int?) = switch body.cadence {
+            case "quarterly": (.quarter, 1)
+            case "half-yearly": (.half, 1)
+            case "yearly": (.year, 1)
+            case "4-per-year": (.year, 4)
+            default: (.year, nil)
+            }
+            var counts: [Period: Int] = [:]
+            for meeting in body.meetings {
+                if let date = Timestamp.calendarDate(ofOccurred: meeting.occurred) { counts[Period(containing: date, length: length), default: 0] += 1 }
+            }
+            let current = Period(containing: today, length: length)
+            var period = Period(containing: established, length: length)
+            while period <= current {
+                add("meetings.held", id, period: period.description, actual: counts[period] ?? 0, target: perPeriod, running: period == current)
+                period = period.next
+            }
+        }
+
+        // Handovers, per FROM->TO.
+        let pairs = Dictionary(grouping: state.handovers.values) { "\($0.from)->\($0.to)" }
+        for (scope, cases) in pairs {
+            add("handovers.started", scope, actual: cases.count, target: nil)
+            add("handovers.completed", scope, actual: cases.count { $0.status == .completed }, target: nil)
+            add("handovers.open", scope, actual: cases.count { $0.status == .open }, target: nil)
+            add("handovers.with-peer", scope, actual: cases.count { $0.peer != nil }, target: nil)
+            let days = cases.filter { $0.status == .completed }.compactMap { handover -> Int? in
+                guard let start = Timestamp.calendarDate(ofOccurred: handover.started),
+                      let end = handover.ended.flatMap(Timestamp.calendarDate(ofOccurred:)) else { return nil }
+                return end.daysSinceEpoch - start.daysSinceEpoch
+            }.sorted()
+            // The lower of the two middle values for an even count.
+            add("handovers.median-days", scope, actual: days.isEmpty ? nil : days[(days.count - 1) / 2], target: nil)
+        }
+
+        // Attendance, per offer and per venue, and period.
+        var byOffer: [String: [String: Int]] = [:]
+        var byVenue: [String: [String: Int]] = [:]
+        for count in state.attendance {
+            byOffer[count.offer, default: [:]][count.period, default: 0] += count.contacts
+            byVenue[count.venue, default: [:]][count.period, default: 0] += count.contacts
+        }
+        for (scope, periods) in byOffer.merging(byVenue, uniquingKeysWith: { a, b in a.merging(b, uniquingKeysWith: +) }) {
+            for (period, contacts) in periods { add("attendance.contacts", scope, period: period, actual: contacts, target: nil) }
+        }
+
+        add("milestones.reached", "project", actual: state.milestones.count, target: nil)
+
+        return rows.sorted { a, b in
+            (a.kpi, a.scope, a.period ?? "") < (b.kpi, b.scope, b.period ?? "")
+        }
+    }
+}

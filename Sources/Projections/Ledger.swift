@@ -1,0 +1,142 @@
+import EventStore
+import Foundation
+
+/// The log read as the project's record: appends validated against the catalog and the
+/// state at the head, and reads at any `asOf` / `validAt` (SPEC §3–5).
+public struct Ledger: Sendable {
+    public let log: EventLog
+
+    public init(log: EventLog) { self.log = log }
+
+    // MARK: reading
+
+    /// The record as it stood at a transaction time, to be read at a valid time.
+    public struct View: Sendable {
+        public var history: History
+        /// The last event recorded by `asOf` (the whole log without it).
+        public var head: LogHead
+        public var tornTail: TornTail?
+        /// Milliseconds, or nil for everything recorded.
+        public var asOf: Int64?
+        /// Milliseconds; now when not given.
+        public var validAt: Int64
+        public var validAtGiven: Bool
+        public var timeZone: TimeZone
+
+        /// The facts valid at `validAt`, corrections applied.
+        public var facts: [ResolvedEvent] { history.facts(validAt: validAt, in: timeZone) }
+        public var state: ProjectState { ProjectState(facts: facts) }
+        public var kpis: [KPIRow] { KPI.rows(of: state, validAt: validAt, in: timeZone) }
+    }
+
+    /// Reads the log up to `asOf` (`recorded` ≤ T) for reading at `validAt` (`occurred`
+    /// ≤ D). Plain dates mean the end of that day in the log's time zone (SPEC §4).
+    ///
+    /// - Throws: `ValidationError` for a time that is not one; `LogError` when the log
+    ///   cannot be read or is damaged.
+    public func view(asOf: String? = nil, validAt: String? = nil, now: Int64 = Timestamp.nowMillis()) throws -> View {
+        let zone = log.timeZone
+        let asOfMillis = try asOf.map { text throws(ValidationError) in try Ledger.instant(text, option: "--as-of", zone: zone) }
+        let validAtMillis = try validAt.map { text throws(ValidationError) in try Ledger.instant(text, option: "--valid-at", zone: zone) }
+        var history = History()
+        let summary = try log.read { event in
+            if let asOfMillis, let recorded = Timestamp.millis(ofRecorded: event.recorded), recorded > asOfMillis { return false }
+            history.append(event)
+            return true
+        }
+        return View(history: history, head: history.head, tornTail: summary.tornTail, asOf: asOfMillis,
+                    validAt: validAtMillis ?? now, validAtGiven: validAt != nil, timeZone: zone)
+    }
+
+    /// A time given on the command line: a plain date is the end of that day in `zone`.
+    public static func instant(_ text: String, option: String, zone: TimeZone) throws(ValidationError) -> Int64 {
+        if let date = Timestamp.CalendarDate(text) { return Timestamp.endOfDay(date, in: zone) }
+        if let millis = Timestamp.parseOffsetDateTime(text) { return millis }
+        throw ValidationError(option, "\"\(text)\" is not a real date YYYY-MM-DD or a date-time with Z or an offset (like 2021-06-30T12:00:00+02:00)")
+    }
+
+    // MARK: appending
+
+    /// What became of one event given to `append`.
+    public struct Appended: Sendable, Equatable {
+        public var event: Event
+        /// The id was already in the log with the same content: nothing was written.
+        public var existing: Bool
+    }
+
+    public struct AppendReport: Sendable, Equatable {
+        public var events: [Appended]
+        public var quarantined: Quarantine?
+        public var head: LogHead
+    }
+
+    /// Validates and appends `events` as one batch: all or nothing, one fsync.
+    ///
+    /// Texts in attachment members are checked, stored under `attachments/`, and
+    /// replaced by their references. An event whose `id` is already in the log with the
+    /// same type, data and occurred is a no-op reported as `existing`.
+    ///
+    /// - Throws: `ValidationError` (nothing written), `LogError.conflict` for
+    ///   `expectSeq` or an id reused with other content, other `LogError`s from the store.
+    public func append(_ events: [NewEvent], expectSeq: Int? = nil) throws -> AppendReport {
+        let today = Timestamp.calendarDate(ofMillis: Timestamp.nowMillis(), in: log.timeZone).description
+        var pending = try events.enumerated().map { index, new in
+            var new = new
+            if new.occurred == nil { new.occurred = today }
+            do { _ = try Validator.checkShape(new, texts: .raw) } catch { throw Ledger.locate(error, index: index, count: events.count) }
+            return new
+        }
+        // Settle reused ids before storing texts, so a retry leaves no stray attachment.
+        var context = try ValidationContext.replaying(log)
+        let duplicates = try pending.enumerated().map { index, new in try context.existing(new, index: index, count: events.count, log: log) }
+        for index in pending.indices where duplicates[index] == nil {
+            pending[index] = try storeTexts(of: pending[index])
+            if pending[index].id == nil { pending[index].id = EventID.random() }
+        }
+
+        var results: [Appended?] = []
+        let outcome = try log.append(expectSeq: expectSeq) { head in
+            try context.catchUp(log, to: head)
+            results = []
+            var drafts: [EventDraft] = []
+            for (index, new) in pending.enumerated() {
+                if let existing = try context.existing(new, index: index, count: events.count, log: log) {
+                    results.append(Appended(event: existing, existing: true))
+                    continue
+                }
+                let draft: EventDraft
+                do { draft = try context.validate(new) } catch { throw Ledger.locate(error, index: index, count: events.count) }
+                context.applyProvisionally(draft, seq: head.seq + drafts.count + 1)
+                drafts.append(draft)
+                results.append(nil)
+            }
+            return drafts
+        }
+        var written = outcome.events.makeIterator()
+        let appended = results.map { $0 ?? Appended(event: written.next()!, existing: false) }
+        return AppendReport(events: appended, quarantined: outcome.quarantined, head: outcome.head)
+    }
+
+    /// Erases a text (SPEC §3): appends `text.erased`, then deletes the file.
+    public func erase(reference: String, reason: String, actor: String, source: String? = nil) throws -> AppendReport {
+        let report = try append([NewEvent(type: EventLog.textErasedType, data: JSONObject(["ref": .string(reference), "reason": .string(reason)]),
+                                          source: source, actor: actor)])
+        try log.deleteText(reference)
+        return report
+    }
+
+    private func storeTexts(of new: NewEvent) throws -> NewEvent {
+        guard let type = Catalog.type(named: new.type) else { return new }
+        var new = new
+        for member in type.members where member.kind == .attachment {
+            if case .string(let text)? = new.data[member.name] { new.data[member.name] = .string(try log.storeText(text)) }
+        }
+        return new
+    }
+
+    /// Names the event of a batch an error belongs to, when there is more than one.
+    static func locate(_ error: any Error, index: Int, count: Int) -> any Error {
+        guard count > 1, let error = error as? ValidationError else { return error }
+        return ValidationError("event \(index + 1): \(error.member)", error.reason)
+    }
+}

@@ -1,0 +1,77 @@
+import EventStore
+
+/// The documented `--json` shapes of `state`, `kpi` and `audit` (README, "JSON output").
+extension Ledger.View {
+    /// `{"head","asOf","validAt", …}`: the times echo what the caller gave (null when not given).
+    func header(asOf: String?, validAt: String?) -> [(String, JSONValue)] {
+        [("head", .string(head.description)), ("asOf", asOf.map(JSONValue.string) ?? .null), ("validAt", validAt.map(JSONValue.string) ?? .null)]
+    }
+
+    public func kpiJSON(asOf: String?, validAt: String?) -> JSONValue {
+        var object = try! JSONObject(members: header(asOf: asOf, validAt: validAt).map { ($0.0, $0.1) })
+        object["rows"] = .array(kpis.map(\.json))
+        return .object(object)
+    }
+
+    public func stateJSON(asOf: String?, validAt: String?) -> JSONValue {
+        let state = self.state
+        var object = try! JSONObject(members: header(asOf: asOf, validAt: validAt).map { ($0.0, $0.1) })
+        func optional(_ v: Int?) -> JSONValue { v.map(JSONValue.integer) ?? .null }
+        func optional(_ v: String?) -> JSONValue { v.map(JSONValue.string) ?? .null }
+        func sortedObject<T>(_ dictionary: [String: T], _ body: (String, T) -> JSONValue) -> JSONValue {
+            .object(JSONObject(members: dictionary.map { ($0.key, body($0.key, $0.value)) }, uniqueKeys: ()))
+        }
+        let employed = state.people.filter(\.value.employed)
+        object["units"] = sortedObject(state.units) { _, unit in
+            .object(JSONObject(["name": .string(unit.name), "headcount": optional(unit.headcount), "parent": optional(unit.parent)]))
+        }
+        object["teams"] = sortedObject(state.teams) { id, team in
+            let members = employed.filter { $0.value.team == id }.sorted { $0.key < $1.key }.map { person, p in
+                JSONValue.object(JSONObject(["person": .string(person), "role": .string(p.role), "since": .string(p.since)]))
+            }
+            return .object(JSONObject([
+                "name": .string(team.name), "kind": .string(team.kind), "units": .array(team.units.map(JSONValue.string)),
+                "plan": team.plan.peers == nil && team.plan.professionals == nil ? .null
+                    : .object(JSONObject(["peers": optional(team.plan.peers), "professionals": optional(team.plan.professionals)])),
+                "established": .string(team.established), "closed": .bool(team.closed), "members": .array(members),
+            ]))
+        }
+        object["bodies"] = sortedObject(state.bodies) { _, body in
+            .object(JSONObject([
+                "name": .string(body.name), "kind": .string(body.kind), "cadence": optional(body.cadence),
+                "established": .string(body.established), "meetings": .integer(body.meetings.count),
+                "lastMeeting": optional(body.meetings.map(\.occurred).max()),
+            ]))
+        }
+        let open = state.handovers.filter { $0.value.status == .open }
+        object["handovers"] = .object(JSONObject([
+            "open": .array(open.sorted { $0.key < $1.key }.map { id, h in
+                .object(JSONObject(["case": .string(id), "from": .string(h.from), "to": .string(h.to), "since": .string(h.started), "peer": optional(h.peer)]))
+            }),
+            "completed": .integer(state.handovers.values.count { $0.status == .completed }),
+            "cancelled": .integer(state.handovers.values.count { $0.status == .cancelled }),
+        ]))
+        object["trainings"] = sortedObject(state.trainings) { _, t in
+            .object(JSONObject([
+                "title": .string(t.title), "kind": .string(t.kind), "occurred": .string(t.occurred),
+                "participants": sortedObject(t.participants) { _, n in .integer(n) },
+            ]))
+        }
+        object["milestones"] = sortedObject(state.milestones) { _, m in
+            .object(JSONObject(["title": .string(m.title), "by": optional(m.by), "occurred": .string(m.occurred),
+                                "findings": .array(m.findings.map(JSONValue.string))]))
+        }
+        object["targets"] = .array(state.targets.map { t in
+            .object(JSONObject(["kpi": .string(t.kpi), "scope": .string(t.scope), "period": optional(t.period), "value": .integer(t.value), "seq": .integer(t.seq)]))
+        })
+        return .object(object)
+    }
+}
+
+extension JSONObject {
+    /// Builds an object from members whose names the caller knows are unique.
+    init(members: [Member], uniqueKeys: Void) {
+        self.init()
+        for (key, value) in members { self[key] = value }
+    }
+}

@@ -1,0 +1,193 @@
+import EventStore
+
+/// Current state (SPEC §5 `state`): a pure fold of facts in seq order.
+///
+/// Time travel happens before the fold: the caller chooses which facts (by `recorded`
+/// through the history it built, by `occurred` through `History.facts(validAt:)`).
+public struct ProjectState: Sendable, Equatable {
+    public struct Unit: Sendable, Equatable {
+        public var name: String
+        public var headcount: Int?
+        public var parent: String?
+    }
+
+    public struct Team: Sendable, Equatable {
+        public var name: String
+        public var kind: String
+        public var units: [String]
+        public var plan: (peers: Int?, professionals: Int?)
+        public var established: String
+        public var closed: Bool
+
+        public static func == (a: Team, b: Team) -> Bool {
+            a.name == b.name && a.kind == b.kind && a.units == b.units && a.plan.peers == b.plan.peers
+                && a.plan.professionals == b.plan.professionals && a.established == b.established && a.closed == b.closed
+        }
+    }
+
+    public struct Person: Sendable, Equatable {
+        public var role: String
+        public var team: String
+        public var since: String
+        public var hoursPerWeek: Int?
+        public var employed: Bool
+    }
+
+    public struct Body: Sendable, Equatable {
+        public var name: String
+        public var kind: String
+        public var cadence: String?
+        public var established: String
+        /// Meetings in seq order: id and occurred.
+        public var meetings: [(id: String, occurred: String)]
+
+        public static func == (a: Body, b: Body) -> Bool {
+            a.name == b.name && a.kind == b.kind && a.cadence == b.cadence && a.established == b.established
+                && a.meetings.map(\.id) == b.meetings.map(\.id) && a.meetings.map(\.occurred) == b.meetings.map(\.occurred)
+        }
+    }
+
+    public struct Meeting: Sendable, Equatable {
+        public var body: String
+        public var occurred: String
+        public var minutes: Int
+    }
+
+    public struct Training: Sendable, Equatable {
+        public var title: String
+        public var kind: String
+        public var participants: [String: Int]
+        public var occurred: String
+    }
+
+    public enum HandoverStatus: String, Sendable, Equatable {
+        case open, completed, cancelled
+    }
+
+    public struct Handover: Sendable, Equatable {
+        public var from: String
+        public var to: String
+        public var peer: String?
+        public var started: String
+        public var status: HandoverStatus
+        public var ended: String?
+        public var outcome: String?
+    }
+
+    public struct Milestone: Sendable, Equatable {
+        public var title: String
+        public var by: String?
+        public var findings: [String]
+        public var occurred: String
+    }
+
+    public struct Target: Sendable, Equatable {
+        public var kpi: String
+        public var scope: String
+        public var period: String?
+        public var value: Int
+        public var seq: Int
+    }
+
+    public struct Attendance: Sendable, Equatable {
+        public var offer: String
+        public var venue: String
+        public var period: String
+        public var contacts: Int
+        public var citizens: Int?
+    }
+
+    public var units: [String: Unit] = [:]
+    public var teams: [String: Team] = [:]
+    public var people: [String: Person] = [:]
+    public var bodies: [String: Body] = [:]
+    public var meetings: [String: Meeting] = [:]
+    public var trainings: [String: Training] = [:]
+    public var handovers: [String: Handover] = [:]
+    public var milestones: [String: Milestone] = [:]
+    /// In seq order; the latest matching one wins.
+    public var targets: [Target] = []
+    public var attendance: [Attendance] = []
+
+    public init() {}
+
+    public init(facts: some Sequence<ResolvedEvent>) {
+        for fact in facts { apply(fact) }
+    }
+
+    /// Folds one fact in. Facts are assumed valid (the catalog checked them at append);
+    /// a fact naming something unknown changes nothing.
+    public mutating func apply(_ fact: ResolvedEvent) {
+        let d = fact.data
+        func s(_ key: String) -> String? { d[key]?.stringValue }
+        func i(_ key: String) -> Int? { d[key]?.integerValue }
+        func strings(_ key: String) -> [String] { d[key]?.arrayValue?.compactMap(\.stringValue) ?? [] }
+
+        switch fact.event.type {
+        case "unit.registered":
+            guard let id = s("unit") else { return }
+            units[id] = Unit(name: s("name") ?? id, headcount: i("headcount"), parent: s("parent"))
+        case "unit.updated":
+            guard let id = s("unit"), units[id] != nil else { return }
+            if let name = s("name") { units[id]!.name = name }
+            if let headcount = i("headcount") { units[id]!.headcount = headcount }
+            if let parent = s("parent") { units[id]!.parent = parent }
+        case "team.established":
+            guard let id = s("team") else { return }
+            let plan = d["plan"]?.objectValue
+            teams[id] = Team(name: s("name") ?? id, kind: s("kind") ?? "", units: strings("units"),
+                             plan: (plan?["peers"]?.integerValue, plan?["professionals"]?.integerValue),
+                             established: fact.occurred, closed: false)
+        case "team.closed":
+            if let id = s("team") { teams[id]?.closed = true }
+        case "staff.hired":
+            guard let id = s("person"), let role = s("role"), let team = s("team") else { return }
+            people[id] = Person(role: role, team: team, since: fact.occurred, hoursPerWeek: i("hoursPerWeek"), employed: true)
+        case "staff.left":
+            if let id = s("person") { people[id]?.employed = false }
+        case "training.held":
+            guard let id = s("training") else { return }
+            var participants: [String: Int] = [:]
+            for (unit, count) in d["participants"]?.objectValue?.members ?? [] { participants[unit] = count.integerValue ?? 0 }
+            trainings[id] = Training(title: s("title") ?? id, kind: s("kind") ?? "", participants: participants, occurred: fact.occurred)
+        case "handover.started":
+            guard let id = s("case"), let from = s("from"), let to = s("to") else { return }
+            handovers[id] = Handover(from: from, to: to, peer: s("peer"), started: fact.occurred, status: .open)
+        case "handover.completed", "handover.cancelled":
+            guard let id = s("case"), handovers[id]?.status == .open else { return }
+            handovers[id]!.status = fact.event.type == "handover.completed" ? .completed : .cancelled
+            handovers[id]!.ended = fact.occurred
+            handovers[id]!.outcome = s("outcome")
+        case "body.established":
+            guard let id = s("body") else { return }
+            bodies[id] = Body(name: s("name") ?? id, kind: s("kind") ?? "", cadence: s("cadence"), established: fact.occurred, meetings: [])
+        case "meeting.held":
+            guard let id = s("meeting"), let body = s("body") else { return }
+            meetings[id] = Meeting(body: body, occurred: fact.occurred, minutes: 0)
+            bodies[body]?.meetings.append((id, fact.occurred))
+        case "minutes.recorded":
+            if let id = s("meeting") { meetings[id]?.minutes += 1 }
+        case "evaluation.milestone":
+            guard let id = s("milestone") else { return }
+            milestones[id] = Milestone(title: s("title") ?? id, by: s("by"), findings: strings("findings"), occurred: fact.occurred)
+        case "target.set":
+            guard let kpi = s("kpi"), let scope = s("scope"), let value = i("value") else { return }
+            targets.append(Target(kpi: kpi, scope: scope, period: s("period"), value: value, seq: fact.event.seq))
+        case "attendance.counted":
+            guard let offer = s("offer"), let venue = s("venue"), let period = s("period"), let contacts = i("contacts") else { return }
+            attendance.append(Attendance(offer: offer, venue: venue, period: period, contacts: contacts, citizens: i("citizens")))
+        default:
+            return
+        }
+    }
+
+    /// People employed now, with their role and team.
+    public var employed: [(person: String, Person)] {
+        people.filter(\.value.employed).sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
+    }
+
+    /// The target a `target.set` gives a row, the latest by seq; nil when none applies.
+    public func targetOverride(kpi: String, scope: String, period: String?) -> Int? {
+        targets.last { $0.kpi == kpi && $0.scope == scope && ($0.period == nil || $0.period == period) }?.value
+    }
+}
