@@ -48,7 +48,8 @@ extension EventLog {
         let lock = try WriterLock(path: "\(path)/\(EventLog.lockName)", timeout: lockTimeout)
         defer { lock.release() }
 
-        let tail = try findTail(unfinishedBatch: lock.readJournal())
+        let journal = try lock.readJournal()
+        let tail = try findTail(unfinishedBatch: journal)
         if let expectSeq, expectSeq != tail.head.seq {
             throw LogError.conflict("the log's head is seq \(tail.head.seq), not \(expectSeq) as expected; someone appended in between. Read the head again ('recoveryctl head') and retry.")
         }
@@ -81,6 +82,12 @@ extension EventLog {
             bytes += line
         }
 
+        if tail.torn != nil {
+            // The torn bytes are safe in quarantine/; cut them off the segment that holds
+            // them (which may be full, so the lines below go to a new one), durably, so
+            // that no crash can bring them back next to a new journal.
+            try cutTornTail(segment: segment, at: length)
+        }
         if length >= manifest.segmentSize {
             segment += 1
             length = 0
@@ -89,22 +96,25 @@ extension EventLog {
         let segmentPath = segmentPath(segment)
         let fd = try FileIO.open(segmentPath, O_WRONLY | O_APPEND, operation: "open for append")
         defer { close(fd) }
-        if tail.torn != nil {
-            // The torn bytes are safe in quarantine/; cut them off before appending.
-            guard fileOperations.ftruncate(fd, length) == 0 else { throw LogError.io(operation: "truncate", path: segmentPath, errno: errno) }
-        }
-        if events.count > 1 { try lock.writeJournal(segment: segment, length: length, lines: events.count, using: fileOperations) }
+        // A journal left by an earlier writer (dead, or whose write failed and was cut
+        // back) is replaced even for one line: left alone, it would count these lines
+        // as part of its unfinished batch and hide them as a torn tail.
+        let journaled = events.count > 1 || journal != nil
+        if journaled { try lock.writeJournal(segment: segment, length: length, lines: events.count, using: fileOperations) }
         try FileIO.writeAll(fd, bytes, path: segmentPath, originalLength: length, using: fileOperations)
         try FileIO.fsync(fd, path: segmentPath, using: fileOperations)
-        if events.count > 1 { lock.clearJournal(using: fileOperations) }
-
-        if tail.unfinishedBatch { lock.clearJournal(using: fileOperations) }
+        if journaled { lock.clearJournal(using: fileOperations) }
 
         var quarantine: Quarantine?
         if let torn = tail.torn, let quarantineCopy { quarantine = Quarantine(tornTail: torn, copy: quarantineCopy, event: events[0]) }
         let last = events[events.count - 1]
         return AppendOutcome(events: Array(events.dropFirst(quarantine == nil ? 0 : 1)), quarantined: quarantine,
                              head: LogHead(seq: last.seq, hash: last.hash, recorded: last.recorded))
+    }
+
+    /// The events `drafts` would become if appended after `head` now; writes nothing.
+    public func sealForPreview(_ drafts: [EventDraft], after head: LogHead) throws -> [Event] {
+        try seal(drafts, after: head)
     }
 
     /// Assigns what the store owns: seq, id, recorded (never lower than the head's), prev, hash.
@@ -244,6 +254,15 @@ extension EventLog {
         _ = fchmod(fd, FileIO.fileMode)
         try FileIO.fsync(fd, path: path, using: fileOperations)
         try FileIO.fsyncDirectory(self.path, using: fileOperations)
+    }
+
+    /// Truncates a segment to `length` and fsyncs it.
+    private func cutTornTail(segment: Int, at length: Int) throws {
+        let path = segmentPath(segment)
+        let fd = try FileIO.open(path, O_WRONLY, operation: "open for truncate")
+        defer { close(fd) }
+        guard fileOperations.ftruncate(fd, length) == 0 else { throw LogError.io(operation: "truncate", path: path, errno: errno) }
+        try FileIO.fsync(fd, path: path, using: fileOperations)
     }
 
     /// Copies torn bytes into `quarantine/FILE.OFFSET.torn`, fsynced with its directory.

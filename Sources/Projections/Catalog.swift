@@ -209,3 +209,24 @@ public enum Catalog {
         return parts.count == 2 && parts.allSatisfy { (1...3).contains($0.count) && $0.allSatisfy(\.isASCII) && Int($0) != nil }
     }
 }
+
+extension Catalog {
+    /// A `key=value` argument's value, typed by the catalog: integers as integers,
+    /// lists and objects as JSON, everything else as the string typed.
+    ///
+    /// - Throws: `ValidationError` naming `data.KEY` when the text is not of that kind.
+    public static func value(ofArgument text: String, member key: String, of typeName: String) throws(ValidationError) -> JSONValue {
+        guard let kind = type(named: typeName)?.member(key)?.kind else { return .string(text) }
+        switch kind {
+        case .integer:
+            guard let number = Int(text) else { throw ValidationError("data.\(key)", "must be an integer, found \"\(text)\"") }
+            return .integer(number)
+        case .referenceList, .stringList, .counts, .participants, .changes:
+            do { return try JSONParser.parse(Array(text.utf8), integersOnly: true) } catch {
+                throw ValidationError("data.\(key)", "must be JSON (a list or an object), and \(error)")
+            }
+        default:
+            return .string(text)
+        }
+    }
+}

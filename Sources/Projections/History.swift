@@ -82,7 +82,7 @@ public struct History: Sendable {
         }
     }
 
-    static func instant(ofOccurred occurred: String, in zone: TimeZone) -> Int64? {
+    public static func instant(ofOccurred occurred: String, in zone: TimeZone) -> Int64? {
         if let date = Timestamp.CalendarDate(occurred) { return Timestamp.startOfDay(date, in: zone) }
         return Timestamp.parseOffsetDateTime(occurred)
     }

@@ -74,28 +74,36 @@ public struct Ledger: Sendable {
     ///
     /// Texts in attachment members are checked, stored under `attachments/`, and
     /// replaced by their references. An event whose `id` is already in the log with the
-    /// same type, data and occurred is a no-op reported as `existing`.
+    /// same type, data and occurred is a no-op reported as `existing`. With `dryRun`,
+    /// everything is checked under the lock and nothing is stored or written.
     ///
-    /// - Throws: `ValidationError` (nothing written), `LogError.conflict` for
-    ///   `expectSeq` or an id reused with other content, other `LogError`s from the store.
-    public func append(_ events: [NewEvent], expectSeq: Int? = nil) throws -> AppendReport {
+    /// - Throws: `BatchRefused` listing every refused event (nothing written);
+    ///   `LogError.conflict` for `expectSeq` or an id reused with other content; other
+    ///   `LogError`s from the store.
+    public func append(_ events: [NewEvent], expectSeq: Int? = nil, dryRun: Bool = false) throws -> AppendReport {
         let today = Timestamp.calendarDate(ofMillis: Timestamp.nowMillis(), in: log.timeZone).description
-        var pending = try events.enumerated().map { index, new in
+        var refusals: [BatchRefused.Refusal] = []
+        var pending = events.map { new in
             var new = new
             if new.occurred == nil { new.occurred = today }
-            do { _ = try Validator.checkShape(new, texts: .raw) } catch { throw Ledger.locate(error, index: index, count: events.count) }
             return new
         }
+        for (index, new) in pending.enumerated() {
+            do { _ = try Validator.checkShape(new, texts: .raw) } catch { refusals.append(.init(index: index, error: error)) }
+        }
+        if !refusals.isEmpty { throw BatchRefused(refusals: refusals) }
+
         // Settle reused ids before storing texts, so a retry leaves no stray attachment.
         var context = try ValidationContext.replaying(log)
         let duplicates = try pending.enumerated().map { index, new in try context.existing(new, index: index, count: events.count, log: log) }
         for index in pending.indices where duplicates[index] == nil {
-            pending[index] = try storeTexts(of: pending[index])
+            if !dryRun { pending[index] = try storeTexts(of: pending[index]) }
             if pending[index].id == nil { pending[index].id = EventID.random() }
         }
 
         var results: [Appended?] = []
-        let outcome = try log.append(expectSeq: expectSeq) { head in
+        var dryRunEvents: [Event] = []
+        var outcome = try log.append(expectSeq: expectSeq) { head in
             try context.catchUp(log, to: head)
             results = []
             var drafts: [EventDraft] = []
@@ -104,14 +112,24 @@ public struct Ledger: Sendable {
                     results.append(Appended(event: existing, existing: true))
                     continue
                 }
-                let draft: EventDraft
-                do { draft = try context.validate(new) } catch { throw Ledger.locate(error, index: index, count: events.count) }
-                context.applyProvisionally(draft, seq: head.seq + drafts.count + 1)
-                drafts.append(draft)
+                do {
+                    let draft = try context.validate(new, texts: dryRun ? .raw : .reference)
+                    context.applyProvisionally(draft, seq: head.seq + drafts.count + 1)
+                    drafts.append(draft)
+                } catch let error as ValidationError {
+                    refusals.append(.init(index: index, error: error))
+                }
                 results.append(nil)
+            }
+            if !refusals.isEmpty { throw BatchRefused(refusals: refusals) }
+            if dryRun {
+                // Seal the drafts as they would be written, without writing them.
+                dryRunEvents = try log.sealForPreview(drafts, after: head)
+                return []
             }
             return drafts
         }
+        if dryRun { outcome.events = dryRunEvents }
         var written = outcome.events.makeIterator()
         let appended = results.map { $0 ?? Appended(event: written.next()!, existing: false) }
         return AppendReport(events: appended, quarantined: outcome.quarantined, head: outcome.head)
@@ -125,6 +143,21 @@ public struct Ledger: Sendable {
         return report
     }
 
+    /// Every event of a batch that was refused, and why (SPEC §6 import: every bad row).
+    public struct BatchRefused: Error, Sendable, Equatable, CustomStringConvertible {
+        public struct Refusal: Sendable, Equatable {
+            /// Position in the batch, from 0.
+            public var index: Int
+            public var error: ValidationError
+        }
+        public var refusals: [Refusal]
+
+        public var description: String {
+            refusals.count == 1 ? refusals[0].error.description
+                : refusals.map { "event \($0.index + 1): \($0.error)" }.joined(separator: "\n")
+        }
+    }
+
     private func storeTexts(of new: NewEvent) throws -> NewEvent {
         guard let type = Catalog.type(named: new.type) else { return new }
         var new = new
@@ -134,9 +167,4 @@ public struct Ledger: Sendable {
         return new
     }
 
-    /// Names the event of a batch an error belongs to, when there is more than one.
-    static func locate(_ error: any Error, index: Int, count: Int) -> any Error {
-        guard count > 1, let error = error as? ValidationError else { return error }
-        return ValidationError("event \(index + 1): \(error.member)", error.reason)
-    }
 }

@@ -55,8 +55,8 @@ struct ValidationContext {
 
     /// Checks `new` against the state (references, creation, corrections) and gives
     /// it its stream. `new` is already shape-checked, its texts stored, its id set.
-    func validate(_ new: NewEvent) throws -> EventDraft {
-        let type = try Validator.checkShape(new, texts: .reference)
+    func validate(_ new: NewEvent, texts: Validator.TextForm = .reference) throws(ValidationError) -> EventDraft {
+        let type = try Validator.checkShape(new, texts: texts)
         var stream = Catalog.stream(of: type, data: new.data)
         switch type.name {
         case History.correctedType, History.retractedType:
@@ -80,7 +80,7 @@ struct ValidationContext {
         return target
     }
 
-    private func checkCorrection(_ data: JSONObject, of target: ResolvedEvent) throws {
+    private func checkCorrection(_ data: JSONObject, of target: ResolvedEvent) throws(ValidationError) {
         guard let type = Catalog.type(named: target.event.type) else { return }
         if let occurred = data["occurred"]?.stringValue, !Timestamp.isValidOccurred(occurred) {
             throw ValidationError("data.occurred", "\"\(occurred)\" is not a real date YYYY-MM-DD or a date-time with Z or an offset")

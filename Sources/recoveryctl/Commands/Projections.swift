@@ -1,0 +1,126 @@
+import EventStore
+import Projections
+
+extension Commands {
+    static func kpi(_ invocation: Invocation) throws -> Int32 {
+        let session = Session(invocation)
+        let view = try session.view()
+        if invocation.json {
+            session.printJSON(view.kpiJSON(asOf: invocation.asOf, validAt: invocation.validAt))
+            return ExitStatus.success
+        }
+        printHeader(view, invocation)
+        var table = Table(["KPI", "SCOPE", "PERIOD", "ACTUAL", "TARGET", "MET"], alignments: [.left, .left, .left, .right, .right, .left])
+        for row in view.kpis {
+            table.append([row.kpi, row.scope, row.period ?? "", row.actual.map(String.init) ?? "–", row.target.map(String.init) ?? "",
+                          row.met.map { $0 ? "yes" : "no" } ?? (row.target != nil && row.period != nil ? "running" : "")])
+        }
+        Output.write(table.rendered())
+        return ExitStatus.success
+    }
+
+    static func state(_ invocation: Invocation) throws -> Int32 {
+        let session = Session(invocation)
+        let view = try session.view()
+        if invocation.json {
+            session.printJSON(view.stateJSON(asOf: invocation.asOf, validAt: invocation.validAt))
+            return ExitStatus.success
+        }
+        let state = view.state
+        printHeader(view, invocation)
+        func section(_ title: String, _ table: Table, empty: Bool) {
+            Output.writeLine("\n\(title)")
+            if empty { Output.writeLine("  (none)") } else { Output.write(table.rendered()) }
+        }
+        var units = Table(["UNIT", "NAME", "HEADCOUNT", "PARENT"], alignments: [.left, .left, .right, .left])
+        for (id, unit) in state.units.sorted(by: { $0.key < $1.key }) { units.append([id, unit.name, unit.headcount.map(String.init) ?? "", unit.parent ?? ""]) }
+        section("Units", units, empty: state.units.isEmpty)
+
+        let employed = state.employed
+        var teams = Table(["TEAM", "KIND", "UNITS", "PEERS", "PROFESSIONALS"], alignments: [.left, .left, .left, .right, .right])
+        for (id, team) in state.teams.sorted(by: { $0.key < $1.key }) {
+            func count(_ role: String, _ plan: Int?) -> String {
+                let n = employed.count { $0.1.team == id && $0.1.role == role }
+                return plan.map { "\(n)/\($0)" } ?? String(n)
+            }
+            teams.append([id + (team.closed ? " (closed)" : ""), team.kind, team.units.joined(separator: ","),
+                          count("peer", team.plan.peers), count("professional", team.plan.professionals)])
+        }
+        section("Teams (employed/plan)", teams, empty: state.teams.isEmpty)
+
+        var people = Table(["PERSON", "ROLE", "TEAM", "SINCE"])
+        for (id, person) in employed { people.append([id, person.role, person.team, person.since]) }
+        section("Employed", people, empty: employed.isEmpty)
+
+        var bodies = Table(["BODY", "KIND", "CADENCE", "MEETINGS", "LAST"], alignments: [.left, .left, .left, .right, .left])
+        for (id, body) in state.bodies.sorted(by: { $0.key < $1.key }) {
+            bodies.append([id, body.kind, body.cadence ?? "", String(body.meetings.count), body.meetings.map(\.occurred).max() ?? ""])
+        }
+        section("Bodies", bodies, empty: state.bodies.isEmpty)
+
+        let open = state.handovers.filter { $0.value.status == .open }.sorted { $0.key < $1.key }
+        var handovers = Table(["CASE", "FROM", "TO", "SINCE", "PEER"])
+        for (id, h) in open { handovers.append([id, h.from, h.to, h.started, h.peer ?? ""]) }
+        section("Open handovers (\(state.handovers.values.count { $0.status == .completed }) completed, \(state.handovers.values.count { $0.status == .cancelled }) cancelled)",
+                handovers, empty: open.isEmpty)
+
+        var trainings = Table(["TRAINING", "KIND", "DATE", "PARTICIPANTS"], alignments: [.left, .left, .left, .right])
+        for (id, t) in state.trainings.sorted(by: { $0.value.occurred < $1.value.occurred }) {
+            trainings.append([id, t.kind, t.occurred, String(t.participants.values.reduce(0, +))])
+        }
+        section("Trainings", trainings, empty: state.trainings.isEmpty)
+
+        var milestones = Table(["MILESTONE", "DATE", "TITLE"])
+        for (id, m) in state.milestones.sorted(by: { $0.value.occurred < $1.value.occurred }) { milestones.append([id, m.occurred, m.title]) }
+        section("Milestones reached", milestones, empty: state.milestones.isEmpty)
+
+        var targets = Table(["KPI", "SCOPE", "PERIOD", "VALUE", "SEQ"], alignments: [.left, .left, .left, .right, .right])
+        for t in state.targets { targets.append([t.kpi, t.scope, t.period ?? "", String(t.value), String(t.seq)]) }
+        section("Targets set", targets, empty: state.targets.isEmpty)
+        return ExitStatus.success
+    }
+
+    static func audit(_ invocation: Invocation) throws -> Int32 {
+        let session = Session(invocation)
+        let view = try session.view()
+        let subject = invocation.argument("stream-or-id")
+        let entries = Audit.entries(view.history, subject: subject)
+        if let subject, entries.isEmpty {
+            throw CLIFailure.invalidInput("no event with id \(subject) and no stream \(subject) in the log",
+                                          hint: "A stream is KIND/KEY, like team/bosteder-peers or handover/case-2021-004.")
+        }
+        if invocation.json {
+            for entry in entries {
+                session.printJSON(.object(JSONObject([
+                    "seq": .integer(entry.event.seq), "recorded": .string(entry.event.recorded), "occurred": .string(entry.event.occurred),
+                    "actor": .string(entry.event.actor), "type": .string(entry.event.type), "id": .string(entry.event.id),
+                    "stream": .string(entry.event.stream), "source": entry.event.source.map(JSONValue.string) ?? .null,
+                    "summary": .string(entry.summary), "correctedBy": .array(entry.correctedBy.map(JSONValue.integer)),
+                    "retractedBy": entry.retractedBy.map(JSONValue.integer) ?? .null,
+                    "target": entry.targetSeq.map(JSONValue.integer) ?? .null,
+                ])))
+            }
+            return ExitStatus.success
+        }
+        var table = Table(["SEQ", "RECORDED", "OCCURRED", "ACTOR", "TYPE", "SUMMARY"], alignments: [.right, .left, .left, .left, .left, .left])
+        for entry in entries {
+            var summary = entry.summary
+            if !entry.correctedBy.isEmpty { summary += " [corrected by \(entry.correctedBy.map(String.init).joined(separator: ", "))]" }
+            if let by = entry.retractedBy { summary += " [retracted by \(by)]" }
+            table.append([String(entry.event.seq), Session.localDate(ofRecorded: entry.event.recorded, zone: view.timeZone), entry.event.occurred,
+                          entry.event.actor, entry.event.type, summary])
+        }
+        Output.write(table.rendered())
+        let sources = entries.compactMap { e in e.event.source.map { "  seq \(e.event.seq): \($0)" } }
+        if !sources.isEmpty { Output.writeLine("\nSources:\n" + sources.joined(separator: "\n")) }
+        return ExitStatus.success
+    }
+
+    /// The line above every human projection: which history, read at which times.
+    private static func printHeader(_ view: Ledger.View, _ invocation: Invocation) {
+        var parts = ["head \(view.head.seq):\(view.head.hash.prefix(12))…"]
+        parts.append("as of " + (invocation.asOf ?? "now"))
+        parts.append("valid at " + (invocation.validAt ?? "now"))
+        Output.writeLine(parts.joined(separator: ", "))
+    }
+}

@@ -1,0 +1,170 @@
+import EventStore
+import Projections
+
+extension Commands {
+    static func initLog(_ invocation: Invocation) throws -> Int32 {
+        let segmentSize = try invocation.integer("segment-size", in: 4096...Int.max) ?? Manifest.defaultSegmentSize
+        let zone = invocation.value("time-zone") ?? Manifest.defaultTimeZone
+        let log = try EventLog.create(at: invocation.logPath, timeZone: zone, segmentSize: segmentSize)
+        if invocation.json {
+            Output.writeLine(CanonicalJSON.string(log.manifest.json))
+        } else {
+            Output.writeLine("Created an empty log at \(log.path) (plain dates in \(log.manifest.timeZone)).")
+        }
+        return ExitStatus.success
+    }
+
+    static func head(_ invocation: Invocation) throws -> Int32 {
+        let view = try Session(invocation).view()
+        if invocation.json {
+            Session(invocation).printJSON(.object(JSONObject([
+                "head": .string(view.head.description), "seq": .integer(view.head.seq), "hash": .string(view.head.hash),
+                "recorded": view.head.recorded.map(JSONValue.string) ?? .null,
+            ])))
+        } else {
+            Output.writeLine(view.head.description)
+        }
+        return ExitStatus.success
+    }
+
+    static func log(_ invocation: Invocation) throws -> Int32 {
+        let session = Session(invocation)
+        let view = try session.view()
+        let from = try invocation.integer("from", in: 1...Int.max) ?? 1
+        let limit = try invocation.integer("limit", in: 0...Int.max)
+        let type = invocation.value("type")
+        let stream = invocation.value("stream")
+        var selected = view.history.events.filter { resolved in
+            let event = resolved.event
+            guard event.seq >= from, type.map({ $0 == event.type }) ?? true, stream.map({ $0 == event.stream }) ?? true else { return false }
+            guard view.validAtGiven else { return true }
+            return (History.instant(ofOccurred: resolved.occurred, in: view.timeZone) ?? .max) <= view.validAt
+        }
+        if let limit { selected = Array(selected.prefix(limit)) }
+        if invocation.json {
+            for resolved in selected { session.printJSON(.object(resolved.event.jsonObject())) }
+            return ExitStatus.success
+        }
+        var table = Table(["SEQ", "RECORDED", "OCCURRED", "TYPE", "SUMMARY"], alignments: [.right, .left, .left, .left, .left])
+        for resolved in selected {
+            let event = resolved.event
+            var summary = Audit.summary(of: event, targetSeq: event.data["target"]?.stringValue.flatMap { view.history.event(id: $0)?.event.seq })
+            if let by = resolved.retractedBy { summary = "[retracted by \(by)] " + summary } else if !resolved.correctedBy.isEmpty { summary = "[corrected] " + summary }
+            table.append([String(event.seq), Session.localDate(ofRecorded: event.recorded, zone: view.timeZone), event.occurred, event.type, summary])
+        }
+        Output.write(table.rendered())
+        if selected.isEmpty { Output.writeLine("(no events)") }
+        return ExitStatus.success
+    }
+
+    static func show(_ invocation: Invocation) throws -> Int32 {
+        let session = Session(invocation)
+        let view = try session.view()
+        guard let given = invocation.argument("id-or-seq") else { try invocation.usageError("Missing expected argument '<id-or-seq>'") }
+        guard let resolved = Int(given).flatMap({ view.history.event(seq: $0) }) ?? view.history.event(id: given) else {
+            throw CLIFailure.invalidInput("no event with id or seq \(given) in the log" + (view.asOf != nil ? " as of \(invocation.asOf!)" : ""),
+                                          hint: "'recoveryctl log' lists the events with their seqs.")
+        }
+        let log = try session.openLog()
+        let related = (resolved.correctedBy + (resolved.retractedBy.map { [$0] } ?? [])).compactMap { view.history.event(seq: $0)?.event }
+        if invocation.json {
+            session.printJSON(.object(JSONObject([
+                "event": .object(resolved.event.jsonObject()),
+                "current": .object(JSONObject(["data": .object(resolved.data), "occurred": .string(resolved.occurred),
+                                               "retracted": .bool(resolved.retractedBy != nil)])),
+                "correctedBy": .array(resolved.correctedBy.map(JSONValue.integer)),
+                "retractedBy": resolved.retractedBy.map(JSONValue.integer) ?? .null,
+                "related": .array(related.map { .object($0.jsonObject()) }),
+            ])))
+            return ExitStatus.success
+        }
+        let event = resolved.event
+        var lines: [(String, String)] = [
+            ("seq", String(event.seq)), ("id", event.id), ("type", event.type), ("stream", event.stream),
+            ("occurred", event.occurred), ("recorded", "\(event.recorded) (\(Session.localDate(ofRecorded: event.recorded, zone: view.timeZone)) local)"),
+            ("actor", event.actor),
+        ]
+        if let source = event.source { lines.append(("source", source)) }
+        lines.append(("summary", Audit.summary(of: event)))
+        for (key, value) in event.data.members {
+            var text = CanonicalJSON.string(value)
+            if case .string(let reference) = value, EventLog.isTextReference(reference) {
+                switch log.readText(reference) {
+                case .text(let body): text = "\(reference)\n" + body.split(separator: "\n", omittingEmptySubsequences: false).map { "    │ \($0)" }.joined(separator: "\n")
+                case .missing: text = "\(reference) " + (view.history.erasedTexts.contains(reference) ? "(erased)" : "(MISSING: run 'recoveryctl verify')")
+                case .altered: text = "\(reference) (ALTERED: run 'recoveryctl verify')"
+                }
+            }
+            lines.append(("data.\(key)", text))
+        }
+        lines.append(("prev", event.prev))
+        lines.append(("hash", event.hash))
+        let width = lines.map(\.0.count).max() ?? 0
+        for (key, value) in lines { Output.writeLine(key.padding(toLength: width, withPad: " ", startingAt: 0) + "  " + value) }
+        if let by = resolved.retractedBy { Output.writeLine("\nRetracted by seq \(by): it counts for nothing.") }
+        for correction in related where correction.type == "event.corrected" {
+            Output.writeLine("\nCorrected by seq \(correction.seq) (\(correction.recorded)): \(Audit.summary(of: correction, targetSeq: event.seq)); reason: \(correction.data["reason"]?.stringValue ?? "")")
+        }
+        if !resolved.correctedBy.isEmpty {
+            Output.writeLine("As corrected: occurred \(resolved.occurred), data \(CanonicalJSON.string(.object(resolved.data)))")
+        }
+        return ExitStatus.success
+    }
+
+    static func types(_ invocation: Invocation) throws -> Int32 {
+        if invocation.json {
+            Session(invocation).printJSON(.array(Catalog.types.map { type in
+                .object(JSONObject([
+                    "type": .string(type.name), "summary": .string(type.summary), "v": .integer(Catalog.version),
+                    "stream": .string(type.streamMember.map { "\(type.streamKind.isEmpty ? "<\($0)>" : "\(type.streamKind)/<\($0)>")" } ?? streamDescription(type)),
+                    "members": .array(type.members.map { member in
+                        .object(JSONObject(["name": .string(member.name), "required": .bool(member.required), "kind": .string(describe(member.kind))]))
+                    }),
+                ]))
+            }))
+            return ExitStatus.success
+        }
+        Output.writeLine("The event catalog (SPEC §3). Required members first; [optional] in brackets. v = \(Catalog.version) for all.\n")
+        for type in Catalog.types {
+            Output.writeLine("\(type.name)\(type.storeOnly ? "  (written by the store only)" : "")")
+            Output.writeLine("  \(type.summary)")
+            let members = type.members.map { $0.required ? "\($0.name): \(describe($0.kind))" : "[\($0.name): \(describe($0.kind))]" }
+            Output.writeLine("  data:   " + members.joined(separator: ", "))
+            Output.writeLine("  stream: " + (type.streamMember.map { type.streamKind.isEmpty ? "<\($0)>" : "\(type.streamKind)/<\($0)>" } ?? streamDescription(type)))
+            Output.writeLine()
+        }
+        return ExitStatus.success
+    }
+
+    private static func streamDescription(_ type: EventType) -> String {
+        switch type.name {
+        case "target.set": "target/<kpi>/<scope>"
+        case "attendance.counted": "attendance/<venue>/<offer>"
+        default: "the target's stream"
+        }
+    }
+
+    private static func describe(_ kind: MemberKind) -> String {
+        switch kind {
+        case .reference(let k): "\(k.rawValue) id"
+        case .creates(let k): "new \(k.rawValue) id"
+        case .slug: "slug"
+        case .text: "text"
+        case .integer(let min): min.map { "integer ≥ \($0)" } ?? "integer"
+        case .oneOf(let values): values.joined(separator: "|")
+        case .referenceList(let k): "[\(k.rawValue) id, …]"
+        case .stringList: "[text, …]"
+        case .counts(let names): "{" + names.map { "\($0): int" }.joined(separator: ", ") + "}"
+        case .participants: "{unit: int, …}"
+        case .period: "YYYY|YYYY-H1|YYYY-Q1"
+        case .attachment: "text (kept in attachments/; @FILE reads a file)"
+        case .seal: "SEQ:HASH"
+        case .eventID: "event id"
+        case .stream: "stream KIND/KEY"
+        case .kpiName: "KPI name"
+        case .scope: "id|project|FROM->TO"
+        case .ageBand: "N-M"
+        case .changes: "{member: new value, …}"
+        }
+    }
+}

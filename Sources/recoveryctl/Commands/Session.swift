@@ -1,0 +1,96 @@
+import EventStore
+import Foundation
+import Projections
+
+/// What every command needs from its invocation: the log, the actor, the way to print.
+struct Session {
+    let invocation: Invocation
+
+    init(_ invocation: Invocation) { self.invocation = invocation }
+
+    /// The log named by `--log`, `RECOVERY_LOG` or `./log`.
+    func openLog() throws -> EventLog { try EventLog(path: invocation.logPath) }
+
+    func ledger() throws -> Ledger { Ledger(log: try openLog()) }
+
+    /// `--actor`, else `RECOVERY_ACTOR`, else the login name.
+    var actor: String {
+        if let actor = invocation.value("actor") { return actor }
+        if let actor = invocation.environment["RECOVERY_ACTOR"], !actor.isEmpty { return actor }
+        if let user = getpwuid(geteuid())?.pointee.pw_name { return String(cString: user) }
+        return invocation.environment["USER"] ?? "unknown"
+    }
+
+    /// A view at `--as-of` / `--valid-at`, telling stderr about a torn tail.
+    func view() throws -> Ledger.View {
+        let view = try ledger().view(asOf: invocation.asOf, validAt: invocation.validAt)
+        if let torn = view.tornTail { Session.noteTornTail(torn) }
+        return view
+    }
+
+    static func noteTornTail(_ torn: TornTail) {
+        Output.writeLine("""
+            Note: \(torn.file) ends with \(torn.length) bytes of a write that never finished (from offset \(torn.offset)); \
+            they are not part of the log. The next append moves them to quarantine/.
+            """, to: .stderr)
+    }
+
+    static func noteQuarantine(_ quarantine: Quarantine?) {
+        guard let quarantine else { return }
+        Output.writeLine("""
+            Note: moved \(quarantine.tornTail.length) torn bytes from the end of \(quarantine.tornTail.file) \
+            (offset \(quarantine.tornTail.offset)) to \(quarantine.copy); recorded as seq \(quarantine.event.seq).
+            """, to: .stderr)
+    }
+
+    /// Prints one JSON document on a line.
+    func printJSON(_ value: JSONValue) {
+        Output.writeLine(CanonicalJSON.string(value))
+    }
+
+    /// Reads `@FILE` (or `-` for standard input) as UTF-8 text; other text is returned as is.
+    static func textArgument(_ text: String, member: String) throws -> String {
+        guard text.hasPrefix("@") else { return text }
+        let path = String(text.dropFirst())
+        let data: Data
+        if path == "-" {
+            data = FileHandle.standardInput.readDataToEndOfFile()
+        } else {
+            guard let read = FileManager.default.contents(atPath: path) else {
+                throw CLIFailure.invalidInput("\(member): cannot read \(path)", hint: "Check the path; @FILE reads the value from a file.")
+            }
+            data = read
+        }
+        guard let string = String(validating: data, as: UTF8.self) else {
+            throw CLIFailure.invalidInput("\(member): \(path) is not valid UTF-8")
+        }
+        return string
+    }
+
+    /// A date in the log's time zone, for tables.
+    static func localDate(ofRecorded recorded: String, zone: TimeZone) -> String {
+        guard let millis = Timestamp.millis(ofRecorded: recorded) else { return recorded }
+        let seconds = Int(millis / 1000)
+        let date = Timestamp.calendarDate(ofMillis: millis, in: zone)
+        let offset = zone.secondsFromGMT(for: Date(timeIntervalSince1970: TimeInterval(seconds)))
+        let local = ((seconds + offset) % 86_400 + 86_400) % 86_400
+        func pad(_ v: Int) -> String { v < 10 ? "0\(v)" : "\(v)" }
+        return "\(date) \(pad(local / 3600)):\(pad(local / 60 % 60))"
+    }
+}
+
+extension LogError: CLIFailureConvertible {
+    var cliFailure: CLIFailure { CLIFailure(description, exitCode: exitCode, hint: hint) }
+}
+
+extension ValidationError: CLIFailureConvertible {
+    var cliFailure: CLIFailure { .invalidInput(description, hint: "Nothing was written. 'recoveryctl types' lists every type and its members.") }
+}
+
+extension Ledger.BatchRefused: CLIFailureConvertible {
+    var cliFailure: CLIFailure {
+        refusals.count == 1
+            ? refusals[0].error.cliFailure
+            : .invalidInput("\(refusals.count) events were refused; nothing was written:\n" + description)
+    }
+}
