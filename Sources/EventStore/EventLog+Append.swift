@@ -211,6 +211,22 @@ extension EventLog {
         return LogHead(seq: event.seq, hash: event.hash, recorded: event.recorded)
     }
 
+    /// The line (without its newline) whose newline is the byte before `offset`.
+    func readLine(endingAt offset: Int, segment: Int) throws -> [UInt8]? {
+        let path = segmentPath(segment)
+        let fd = try FileIO.open(path, O_RDONLY)
+        defer { close(fd) }
+        guard offset <= (try FileIO.size(of: fd, path: path)) else { return nil }
+        var last = [UInt8](repeating: 0, count: 1)
+        try preadAll(fd: fd, into: &last, at: offset - 1, path: path)
+        guard last[0] == 0x0A else { return nil }
+        let start = try findLastNewline(fd: fd, size: offset - 1, path: path).map { $0 + 1 } ?? 0
+        guard offset - 1 - start <= EventLog.maxLineBytes else { return nil }
+        var line = [UInt8](repeating: 0, count: offset - 1 - start)
+        try preadAll(fd: fd, into: &line, at: start, path: path)
+        return line
+    }
+
     /// Offset of the last `\n` before `size`, reading backwards in blocks.
     private func findLastNewline(fd: Int32, size: Int, path: String) throws -> Int? {
         var end = size

@@ -94,7 +94,7 @@ public struct Ledger: Sendable {
         if !refusals.isEmpty { throw BatchRefused(refusals: refusals) }
 
         // Settle reused ids before storing texts, so a retry leaves no stray attachment.
-        var context = try ValidationContext.replaying(log)
+        var context = try ValidationContext.load(log)
         let duplicates = try pending.enumerated().map { index, new in try context.existing(new, index: index, count: events.count, log: log) }
         for index in pending.indices where duplicates[index] == nil {
             if !dryRun { pending[index] = try storeTexts(of: pending[index]) }
@@ -103,8 +103,10 @@ public struct Ledger: Sendable {
 
         var results: [Appended?] = []
         var dryRunEvents: [Event] = []
+        var caughtUp = context
         var outcome = try log.append(expectSeq: expectSeq) { head in
             try context.catchUp(log, to: head)
+            caughtUp = context
             results = []
             var drafts: [EventDraft] = []
             for (index, new) in pending.enumerated() {
@@ -113,8 +115,8 @@ public struct Ledger: Sendable {
                     continue
                 }
                 do {
-                    let draft = try context.validate(new, texts: dryRun ? .raw : .reference)
-                    context.applyProvisionally(draft, seq: head.seq + drafts.count + 1)
+                    let draft = try context.validate(new, log: log, texts: dryRun ? .raw : .reference)
+                    try context.applyProvisionally(draft, seq: head.seq + drafts.count + 1, log: log)
                     drafts.append(draft)
                 } catch let error as ValidationError {
                     refusals.append(.init(index: index, error: error))
@@ -129,7 +131,12 @@ public struct Ledger: Sendable {
             }
             return drafts
         }
-        if dryRun { outcome.events = dryRunEvents }
+        if dryRun {
+            outcome.events = dryRunEvents
+        } else {
+            try caughtUp.catchUp(log, to: outcome.head)
+            caughtUp.saveCheckpointIfWorthwhile(log)
+        }
         var written = outcome.events.makeIterator()
         let appended = results.map { $0 ?? Appended(event: written.next()!, existing: false) }
         return AppendReport(events: appended, quarantined: outcome.quarantined, head: outcome.head)

@@ -4,28 +4,28 @@ import EventStore
 ///
 /// Time travel happens before the fold: the caller chooses which facts (by `recorded`
 /// through the history it built, by `occurred` through `History.facts(validAt:)`).
-public struct ProjectState: Sendable, Equatable {
-    public struct Unit: Sendable, Equatable {
+public struct ProjectState: Sendable, Equatable, Codable {
+    public struct Unit: Sendable, Equatable, Codable {
         public var name: String
         public var headcount: Int?
         public var parent: String?
     }
 
-    public struct Team: Sendable, Equatable {
+    public struct Plan: Sendable, Equatable, Codable {
+        public var peers: Int?
+        public var professionals: Int?
+    }
+
+    public struct Team: Sendable, Equatable, Codable {
         public var name: String
         public var kind: String
         public var units: [String]
-        public var plan: (peers: Int?, professionals: Int?)
+        public var plan: Plan
         public var established: String
         public var closed: Bool
-
-        public static func == (a: Team, b: Team) -> Bool {
-            a.name == b.name && a.kind == b.kind && a.units == b.units && a.plan.peers == b.plan.peers
-                && a.plan.professionals == b.plan.professionals && a.established == b.established && a.closed == b.closed
-        }
     }
 
-    public struct Person: Sendable, Equatable {
+    public struct Person: Sendable, Equatable, Codable {
         public var role: String
         public var team: String
         public var since: String
@@ -33,38 +33,38 @@ public struct ProjectState: Sendable, Equatable {
         public var employed: Bool
     }
 
-    public struct Body: Sendable, Equatable {
+    public struct MeetingDate: Sendable, Equatable, Codable {
+        public var id: String
+        public var occurred: String
+    }
+
+    public struct Body: Sendable, Equatable, Codable {
         public var name: String
         public var kind: String
         public var cadence: String?
         public var established: String
-        /// Meetings in seq order: id and occurred.
-        public var meetings: [(id: String, occurred: String)]
-
-        public static func == (a: Body, b: Body) -> Bool {
-            a.name == b.name && a.kind == b.kind && a.cadence == b.cadence && a.established == b.established
-                && a.meetings.map(\.id) == b.meetings.map(\.id) && a.meetings.map(\.occurred) == b.meetings.map(\.occurred)
-        }
+        /// Meetings in seq order.
+        public var meetings: [MeetingDate]
     }
 
-    public struct Meeting: Sendable, Equatable {
+    public struct Meeting: Sendable, Equatable, Codable {
         public var body: String
         public var occurred: String
         public var minutes: Int
     }
 
-    public struct Training: Sendable, Equatable {
+    public struct Training: Sendable, Equatable, Codable {
         public var title: String
         public var kind: String
         public var participants: [String: Int]
         public var occurred: String
     }
 
-    public enum HandoverStatus: String, Sendable, Equatable {
+    public enum HandoverStatus: String, Sendable, Equatable, Codable {
         case open, completed, cancelled
     }
 
-    public struct Handover: Sendable, Equatable {
+    public struct Handover: Sendable, Equatable, Codable {
         public var from: String
         public var to: String
         public var peer: String?
@@ -74,14 +74,14 @@ public struct ProjectState: Sendable, Equatable {
         public var outcome: String?
     }
 
-    public struct Milestone: Sendable, Equatable {
+    public struct Milestone: Sendable, Equatable, Codable {
         public var title: String
         public var by: String?
         public var findings: [String]
         public var occurred: String
     }
 
-    public struct Target: Sendable, Equatable {
+    public struct Target: Sendable, Equatable, Codable {
         public var kpi: String
         public var scope: String
         public var period: String?
@@ -89,7 +89,7 @@ public struct ProjectState: Sendable, Equatable {
         public var seq: Int
     }
 
-    public struct Attendance: Sendable, Equatable {
+    public struct Attendance: Sendable, Equatable, Codable {
         public var offer: String
         public var venue: String
         public var period: String
@@ -136,7 +136,7 @@ public struct ProjectState: Sendable, Equatable {
             guard let id = s("team") else { return }
             let plan = d["plan"]?.objectValue
             teams[id] = Team(name: s("name") ?? id, kind: s("kind") ?? "", units: strings("units"),
-                             plan: (plan?["peers"]?.integerValue, plan?["professionals"]?.integerValue),
+                             plan: Plan(peers: plan?["peers"]?.integerValue, professionals: plan?["professionals"]?.integerValue),
                              established: fact.occurred, closed: false)
         case "team.closed":
             if let id = s("team") { teams[id]?.closed = true }
@@ -164,7 +164,7 @@ public struct ProjectState: Sendable, Equatable {
         case "meeting.held":
             guard let id = s("meeting"), let body = s("body") else { return }
             meetings[id] = Meeting(body: body, occurred: fact.occurred, minutes: 0)
-            bodies[body]?.meetings.append((id, fact.occurred))
+            bodies[body]?.meetings.append(MeetingDate(id: id, occurred: fact.occurred))
         case "minutes.recorded":
             if let id = s("meeting") { meetings[id]?.minutes += 1 }
         case "evaluation.milestone":

@@ -184,8 +184,17 @@ enum Validator {
 
     // MARK: references: against the log as it stands
 
+    /// What the log names besides the state: for notes, erasures and seals.
+    struct Lookup {
+        var streams: Set<String>
+        var texts: Set<String>
+        var erasedTexts: Set<String>
+        /// The full history, needed only to check a seal.
+        var history: History?
+    }
+
     /// Checks what the event names against the state at the head it is appended to.
-    static func checkReferences(_ data: JSONObject, of type: EventType, state: ProjectState, history: History, path: String = "data", creating: Bool = true) throws(ValidationError) {
+    static func checkReferences(_ data: JSONObject, of type: EventType, state: ProjectState, lookup: Lookup, path: String = "data", creating: Bool = true) throws(ValidationError) {
         for member in type.members {
             guard let value = data[member.name] else { continue }
             let at = "\(path).\(member.name)"
@@ -202,9 +211,9 @@ enum Validator {
                 for unit in value.objectValue?.keys ?? [] { try requireExists(.unit, unit, at: "\(at).\(unit)", state: state, type: type) }
             case .stream:
                 let stream = value.stringValue ?? ""
-                guard history.streams.contains(stream) else { throw ValidationError(at, "no event in the log is about \(stream)") }
+                guard lookup.streams.contains(stream) else { throw ValidationError(at, "no event in the log is about \(stream)") }
             case .seal:
-                guard let seal = LogHead(seal: value.stringValue ?? ""), let sealed = history.event(seq: seal.seq), sealed.event.hash == seal.hash else {
+                guard let seal = LogHead(seal: value.stringValue ?? ""), let sealed = lookup.history?.event(seq: seal.seq), sealed.event.hash == seal.hash else {
                     throw ValidationError(at, "\(value.stringValue ?? "") is not the seq and hash of an event in this log")
                 }
             default:
@@ -228,9 +237,8 @@ enum Validator {
         case "text.erased":
             let reference = data["ref"]?.stringValue ?? ""
             guard EventLog.isTextReference(reference) else { throw ValidationError("\(path).ref", "\"\(reference)\" is not a text reference (sha256- and 64 hex digits)") }
-            guard !history.erasedTexts.contains(reference) else { throw ValidationError("\(path).ref", "\(reference) is already erased") }
-            let named = history.events.contains { $0.event.data["text"]?.stringValue == reference }
-            guard named else { throw ValidationError("\(path).ref", "no event in the log names the text \(reference)") }
+            guard !lookup.erasedTexts.contains(reference) else { throw ValidationError("\(path).ref", "\(reference) is already erased") }
+            guard lookup.texts.contains(reference) else { throw ValidationError("\(path).ref", "no event in the log names the text \(reference)") }
         default:
             break
         }

@@ -1,11 +1,39 @@
 import EventStore
+import Foundation
 
-/// What an append validates against: the history and state at the head, and where in
-/// the log they end, so the writer can catch up with what others appended meanwhile.
+/// What an append validates against: the state at the head, the streams and texts the
+/// log names, and where in the log they end, so a writer catches up with only what was
+/// appended since (from a checkpoint, see `Checkpoint`).
+///
+/// The full history (every event with its corrections) is read only when an append
+/// needs it: an event with a caller-chosen id, a correction or retraction, or a seal.
 struct ValidationContext {
-    var history = History()
     var state = ProjectState()
+    var streams: Set<String> = []
+    /// Text references named by events, and those erased.
+    var texts: Set<String> = []
+    var erasedTexts: Set<String> = []
     var position = LogPosition.start
+    /// The whole history, once something needed it; kept current by `catchUp`.
+    private(set) var history: History?
+    /// Events of the batch being validated, not yet in the log.
+    private var provisional: [Event] = []
+    /// Events read since the checkpoint this context was loaded from.
+    private(set) var eventsSinceCheckpoint = 0
+
+    init() {}
+
+    init(checkpoint: Checkpoint) {
+        state = checkpoint.state
+        streams = Set(checkpoint.streams)
+        texts = Set(checkpoint.texts)
+        erasedTexts = Set(checkpoint.erasedTexts)
+        position = checkpoint.position
+    }
+
+    var checkpoint: Checkpoint {
+        Checkpoint(position: position, state: state, streams: streams.sorted(), texts: texts.sorted(), erasedTexts: erasedTexts.sorted())
+    }
 
     /// Builds the context by reading the whole log (linking seq and prev on the way).
     static func replaying(_ log: EventLog) throws -> ValidationContext {
@@ -14,27 +42,86 @@ struct ValidationContext {
         return context
     }
 
+    /// The context from the checkpoint beside `log` if it still matches the chain, else
+    /// from the start; either way caught up with the whole log.
+    static func load(_ log: EventLog) throws -> ValidationContext {
+        var context = Checkpoint.load(log).map(ValidationContext.init(checkpoint:)) ?? ValidationContext()
+        try context.catchUp(log, to: nil)
+        return context
+    }
+
+    /// Writes a checkpoint when this context had to read many events past the last one.
+    func saveCheckpointIfWorthwhile(_ log: EventLog) {
+        if eventsSinceCheckpoint >= Checkpoint.rewriteDistance { checkpoint.save(log) }
+    }
+
     /// Reads what was appended after `position`. Under the writer's lock, `head` is the
     /// head the store found; reaching another one means the log changed underneath.
     mutating func catchUp(_ log: EventLog, to head: LogHead?) throws {
         if let head, head.seq == position.seq, head.hash == position.hash { return }
+        try catchUp(log, upTo: head?.seq ?? Int.max)
+        if let head, head.seq != position.seq || head.hash != position.hash {
+            throw LogError.integrity(IntegrityFailure(
+                place: LogPlace(seq: head.seq, file: EventLog.segmentName(position.segment), line: position.linesBefore),
+                reason: "the head the writer found (\(head)) is not where reading the log ends (\(position.seq):\(position.hash))"))
+        }
+    }
+
+    /// Reads events after `position` up to seq `last`.
+    mutating func catchUp(_ log: EventLog, upTo last: Int) throws {
+        guard position.seq < last else { return }
         var refold = false
         let summary = try log.read(from: position) { event in
-            if history.append(event) { refold = true } else if !refold, let last = history.events.last { state.apply(last) }
-            return true
+            note(event)
+            if history?.append(event) == true { refold = true }
+            if History.metaTypes.contains(event.type) {
+                if event.type == History.correctedType || event.type == History.retractedType { refold = true }
+            } else if !refold {
+                state.apply(ResolvedEvent(event))
+            }
+            eventsSinceCheckpoint += 1
+            return event.seq < last
         }
         position = summary.end
-        if refold { state = ProjectState(facts: history.events.filter(\.isFact)) }
-        if let head, head.seq != position.seq || head.hash != position.hash {
-            throw LogError.integrity(IntegrityFailure(place: LogPlace(seq: head.seq, file: EventLog.segmentName(position.segment), line: position.linesBefore),
-                                                      reason: "the head the writer found (\(head)) is not where reading the log ends (\(position.seq):\(position.hash))"))
+        if refold { try refoldState(log) }
+    }
+
+    private mutating func note(_ event: Event) {
+        streams.insert(event.stream)
+        if case .string(let reference)? = event.data["text"], EventLog.isTextReference(reference) { texts.insert(reference) }
+        if event.type == EventLog.textErasedType, case .string(let reference)? = event.data["ref"] { erasedTexts.insert(reference) }
+    }
+
+    /// A correction or retraction changed an earlier fact: fold everything again.
+    private mutating func refoldState(_ log: EventLog) throws {
+        let full = try fullHistory(log)
+        state = ProjectState(facts: full.events.filter(\.isFact))
+    }
+
+    /// The whole history up to `position`, read once and then kept current.
+    mutating func fullHistory(_ log: EventLog) throws -> History {
+        if let history { return history }
+        var full = History()
+        var end = LogPosition.start
+        if position.seq > 0 {
+            end = try log.read { event in
+                full.append(event)
+                return event.seq < position.seq
+            }.end
         }
+        guard end.seq == position.seq else {
+            throw LogError.integrity(IntegrityFailure(place: LogPlace(seq: position.seq, file: EventLog.segmentName(position.segment), line: position.linesBefore),
+                                                      reason: "the log ends at seq \(end.seq) where seq \(position.seq) was read before"))
+        }
+        for event in provisional { full.append(event) }
+        history = full
+        return full
     }
 
     /// The event already in the log under `new.id`, when the content is the same (a
     /// retry). Throws a conflict when the id is taken by other content.
-    func existing(_ new: NewEvent, index: Int, count: Int, log: EventLog) throws -> Event? {
-        guard let id = new.id, let found = history.event(id: id)?.event else { return nil }
+    mutating func existing(_ new: NewEvent, index: Int, count: Int, log: EventLog) throws -> Event? {
+        guard let id = new.id, let found = try fullHistory(log).event(id: id)?.event else { return nil }
         let type = Catalog.type(named: new.type)
         var same = found.type == new.type && found.occurred == new.occurred && found.data.count == new.data.count
         if same {
@@ -55,22 +142,25 @@ struct ValidationContext {
 
     /// Checks `new` against the state (references, creation, corrections) and gives
     /// it its stream. `new` is already shape-checked, its texts stored, its id set.
-    func validate(_ new: NewEvent, texts: Validator.TextForm = .reference) throws(ValidationError) -> EventDraft {
-        let type = try Validator.checkShape(new, texts: texts)
+    mutating func validate(_ new: NewEvent, log: EventLog, texts form: Validator.TextForm = .reference) throws -> EventDraft {
+        let type = try Validator.checkShape(new, texts: form)
         var stream = Catalog.stream(of: type, data: new.data)
         switch type.name {
         case History.correctedType, History.retractedType:
-            let target = try correctionTarget(new.data)
+            let target = try correctionTarget(new.data, history: fullHistory(log))
             stream = target.event.stream
             if type.name == History.correctedType { try checkCorrection(new.data, of: target) }
         default:
-            try Validator.checkReferences(new.data, of: type, state: state, history: history)
+            let needsHistory = type.members.contains { $0.kind == .seal && new.data[$0.name] != nil }
+            let lookup = Validator.Lookup(streams: streams, texts: texts, erasedTexts: erasedTexts,
+                                          history: needsHistory ? try fullHistory(log) : nil)
+            try Validator.checkReferences(new.data, of: type, state: state, lookup: lookup)
         }
         return EventDraft(id: new.id, type: type.name, v: Catalog.version, stream: stream ?? type.streamKind,
                           occurred: new.occurred!, actor: new.actor, source: new.source, data: new.data)
     }
 
-    private func correctionTarget(_ data: JSONObject) throws(ValidationError) -> ResolvedEvent {
+    private func correctionTarget(_ data: JSONObject, history: History) throws(ValidationError) -> ResolvedEvent {
         let id = data["target"]?.stringValue ?? ""
         guard let target = history.event(id: id) else { throw ValidationError("data.target", "no event with id \(id) in the log") }
         if History.metaTypes.contains(target.event.type) {
@@ -97,24 +187,28 @@ struct ValidationContext {
             if member.kind == .attachment {
                 throw ValidationError("data.changes.\(key)", "a text cannot be corrected; erase it and record a new one")
             }
-            merged[key] = value.isNull && !member.required ? nil : value
+            merged[key] = value
         }
         do {
             try Validator.checkData(merged, of: type, texts: .reference, path: "data.changes")
-            try Validator.checkReferences(merged, of: type, state: state, history: history, path: "data.changes", creating: false)
+            let lookup = Validator.Lookup(streams: streams, texts: texts, erasedTexts: erasedTexts, history: nil)
+            try Validator.checkReferences(merged, of: type, state: state, lookup: lookup, path: "data.changes", creating: false)
         } catch {
             throw ValidationError(error.member, "\(error.reason) (after the correction, the \(type.name) at seq \(target.event.seq) would be invalid)")
         }
     }
 
     /// Lets the next events of the same batch see this one.
-    mutating func applyProvisionally(_ draft: EventDraft, seq: Int) {
+    mutating func applyProvisionally(_ draft: EventDraft, seq: Int, log: EventLog) throws {
         let event = Event(seq: seq, id: draft.id ?? "", type: draft.type, v: draft.v, stream: draft.stream, occurred: draft.occurred,
                           recorded: "", actor: draft.actor, source: draft.source, data: draft.data, prev: "", hash: "")
-        if history.append(event) {
-            state = ProjectState(facts: history.events.filter(\.isFact))
-        } else if let last = history.events.last {
-            state.apply(last)
+        note(event)
+        provisional.append(event)
+        let changesEarlier = history?.append(event) ?? (draft.type == History.correctedType || draft.type == History.retractedType)
+        if changesEarlier {
+            state = ProjectState(facts: try fullHistory(log).events.filter(\.isFact))
+        } else if !History.metaTypes.contains(event.type) {
+            state.apply(ResolvedEvent(event))
         }
     }
 }

@@ -1,4 +1,5 @@
 import EventStore
+import Projections
 
 extension Commands {
     static func verify(_ invocation: Invocation) throws -> Int32 {
@@ -24,6 +25,9 @@ extension Commands {
             if report.erasedTexts > 0 { line += ", \(report.erasedTexts) erased text\(report.erasedTexts == 1 ? "" : "s")" }
             if let expected { line += "; the seal \(expected.seq):\(expected.hash.prefix(12))… is in the log" }
             Output.writeLine(line)
+        }
+        if report.ok, case .deleted = try Ledger(log: session.openLog()).checkCheckpoint() {
+            Output.writeLine("Note: \(Checkpoint.fileName) did not match a full replay of the log; it was deleted and will be rebuilt by the next append.", to: .stderr)
         }
         if let failure = report.failure {
             let message = "integrity failure at \(failure): the log was checked up to seq \(report.events) and fails here"
