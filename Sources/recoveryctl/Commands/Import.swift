@@ -36,18 +36,25 @@ extension Commands {
         }
         var problems = rows.problems
         var report: Ledger.AppendReport?
-        if problems.isEmpty {
-            progress.say("checking \(rows.events.count) events against the log\(invocation.flag("dry-run") ? "" : " and writing them")…")
+        // The rows that were read are checked against the log even when others could not be
+        // read (then without writing), so that one run lists every bad row.
+        let badLines = Set(problems.map(\.0))
+        let checkable = rows.events.indices.filter { !badLines.contains(rows.lines[$0]) }
+        if !checkable.isEmpty || problems.isEmpty {
+            let dryRun = invocation.flag("dry-run") || !problems.isEmpty
+            progress.say("checking \(checkable.count) events against the log\(dryRun ? "" : " and writing them")…")
             do {
-                report = try session.ledger().append(rows.events, dryRun: invocation.flag("dry-run"))
+                let checked = try session.ledger().append(checkable.map { rows.events[$0] }, dryRun: dryRun)
+                if problems.isEmpty { report = checked }
             } catch let refused as Ledger.BatchRefused {
-                problems = refused.refusals.map { (rows.lines[$0.index], $0.error.description) }
+                problems += refused.refusals.map { (rows.lines[checkable[$0.index]], $0.error.description) }
             }
         }
         progress.finish()
         if !problems.isEmpty {
             let listed = problems.sorted { $0.0 < $1.0 }.map { "  \(path):\($0.0): \($0.1)" }.joined(separator: "\n")
-            throw CLIFailure.invalidInput("\(problems.count) of \(rows.total) rows refused; nothing was written:\n\(listed)")
+            let refusedRows = Set(problems.map(\.0)).count
+            throw CLIFailure.invalidInput("\(refusedRows) of \(rows.total) rows refused; nothing was written:\n\(listed)")
         }
         guard let report else { return ExitStatus.success }
         Session.noteQuarantine(report.quarantined)

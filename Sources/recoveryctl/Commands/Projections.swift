@@ -102,17 +102,17 @@ extension Commands {
             }
             return ExitStatus.success
         }
-        var table = Table(["SEQ", "RECORDED", "OCCURRED", "ACTOR", "TYPE", "SUMMARY"], alignments: [.right, .left, .left, .left, .left, .left])
+        // One block per event: an audit trail is read line by line, not scanned as a grid.
         for entry in entries {
-            var summary = entry.summary
-            if !entry.correctedBy.isEmpty { summary += " [corrected by \(entry.correctedBy.map(String.init).joined(separator: ", "))]" }
-            if let by = entry.retractedBy { summary += " [retracted by \(by)]" }
-            table.append([String(entry.event.seq), Session.localDate(ofRecorded: entry.event.recorded, zone: view.timeZone), entry.event.occurred,
-                          entry.event.actor, entry.event.type, summary])
+            let event = entry.event
+            Output.writeLine("seq \(event.seq)  \(event.type)  recorded \(Session.localDate(ofRecorded: event.recorded, zone: view.timeZone))  occurred \(event.occurred)  by \(event.actor)")
+            Output.writeLine("    \(entry.summary)")
+            Output.writeLine("    id \(event.id)  stream \(event.stream)")
+            if let source = event.source { Output.writeLine("    source: \(source)") }
+            if !entry.correctedBy.isEmpty { Output.writeLine("    corrected by seq \(entry.correctedBy.map(String.init).joined(separator: ", "))") }
+            if let by = entry.retractedBy { Output.writeLine("    retracted by seq \(by): it counts for nothing") }
         }
-        Output.write(table.rendered())
-        let sources = entries.compactMap { e in e.event.source.map { "  seq \(e.event.seq): \($0)" } }
-        if !sources.isEmpty { Output.writeLine("\nSources:\n" + sources.joined(separator: "\n")) }
+        if entries.isEmpty { Output.writeLine("(no events)") }
         return ExitStatus.success
     }
 

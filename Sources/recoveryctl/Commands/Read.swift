@@ -50,7 +50,7 @@ extension Commands {
             let event = resolved.event
             var summary = Audit.summary(of: event, targetSeq: event.data["target"]?.stringValue.flatMap { view.history.event(id: $0)?.event.seq })
             if let by = resolved.retractedBy { summary = "[retracted by \(by)] " + summary } else if !resolved.correctedBy.isEmpty { summary = "[corrected] " + summary }
-            table.append([String(event.seq), Session.localDate(ofRecorded: event.recorded, zone: view.timeZone), event.occurred, event.type, summary])
+            table.append([String(event.seq), Session.localDate(ofRecorded: event.recorded, zone: view.timeZone, withTime: false), event.occurred, event.type, summary])
         }
         Output.write(table.rendered())
         if selected.isEmpty { Output.writeLine("(no events)") }
@@ -85,7 +85,7 @@ extension Commands {
             ("actor", event.actor),
         ]
         if let source = event.source { lines.append(("source", source)) }
-        lines.append(("summary", Audit.summary(of: event)))
+        lines.append(("summary", Audit.summary(of: event, targetSeq: event.data["target"]?.stringValue.flatMap { view.history.event(id: $0)?.event.seq })))
         for (key, value) in event.data.members {
             var text = CanonicalJSON.string(value)
             if case .string(let reference) = value, EventLog.isTextReference(reference) {

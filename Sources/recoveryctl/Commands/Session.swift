@@ -23,7 +23,15 @@ struct Session {
 
     /// A view at `--as-of` / `--valid-at`, telling stderr about a torn tail.
     func view() throws -> Ledger.View {
-        let view = try ledger().view(asOf: invocation.asOf, validAt: invocation.validAt)
+        let view: Ledger.View
+        do {
+            view = try ledger().view(asOf: invocation.asOf, validAt: invocation.validAt)
+        } catch let error as ValidationError where error.member == "--as-of" || error.member == "--valid-at" {
+            // A time that is not one is a mistake on the command line (exit 2), like `--limit abc`.
+            let option = String(error.member.dropFirst(2))
+            throw invocation.invalidValue(invocation.optionValues[option]?.last ?? "", for: option,
+                                          reason: "not a real date YYYY-MM-DD or a date-time with Z or an offset (like 2021-06-30T12:00:00+02:00)")
+        }
         if let torn = view.tornTail { Session.noteTornTail(torn) }
         return view
     }
@@ -67,9 +75,10 @@ struct Session {
         return string
     }
 
-    /// A date in the log's time zone, for tables.
-    static func localDate(ofRecorded recorded: String, zone: TimeZone) -> String {
+    /// A date (and time) in the log's time zone, for tables.
+    static func localDate(ofRecorded recorded: String, zone: TimeZone, withTime: Bool = true) -> String {
         guard let millis = Timestamp.millis(ofRecorded: recorded) else { return recorded }
+        if !withTime { return Timestamp.calendarDate(ofMillis: millis, in: zone).description }
         let seconds = Int(millis / 1000)
         let date = Timestamp.calendarDate(ofMillis: millis, in: zone)
         let offset = zone.secondsFromGMT(for: Date(timeIntervalSince1970: TimeInterval(seconds)))
