@@ -1,4 +1,5 @@
 import EventStore
+import Foundation
 
 /// Why an event was refused: the member (a path such as `data.participants.cpi`) and
 /// the reason. Nothing is written when one is thrown.
@@ -80,7 +81,9 @@ enum Validator {
             try checkValue(value, kind: type.member(key)!.kind, texts: texts, path: "\(path).\(key)")
         }
         if let match = CPRGuard.firstMatch(in: .object(data)) {
-            throw ValidationError(match.path.isEmpty ? path : "\(path).\(match.path)", cprReason)
+            // A member name can be the number itself; the error must not repeat it.
+            let place = match.path.replacingOccurrences(of: match.match, with: "…")
+            throw ValidationError(place.isEmpty ? path : "\(path).\(place)", cprReason)
         }
         if type.name == "event.corrected" && !partial && data["changes"] == nil && data["occurred"] == nil {
             throw ValidationError(path, "event.corrected needs \"changes\", \"occurred\" or both")
