@@ -148,13 +148,17 @@ public enum Timestamp {
 
     // MARK: time zones
 
-    /// The instant a wall-clock time in `zone` names (the earlier one in a repeated hour).
+    /// The instant a wall-clock time in `zone` names: the earlier one in a repeated hour;
+    /// for a time the clocks skip, the time read with the offset before the skip, so a
+    /// skipped midnight (summer time starting at 00:00) gives the day's first instant.
     public static func millis(of date: CalendarDate, secondsIntoDay: Int, in zone: TimeZone) -> Int64 {
         let local = Int64(date.daysSinceEpoch) * 86_400 + Int64(secondsIntoDay)
-        // Two rounds find the offset in force at that local time.
-        var guess = local - Int64(zone.secondsFromGMT(for: Date(timeIntervalSince1970: TimeInterval(local))))
-        guess = local - Int64(zone.secondsFromGMT(for: Date(timeIntervalSince1970: TimeInterval(guess))))
-        return guess * 1000
+        func offset(_ seconds: Int64) -> Int64 { Int64(zone.secondsFromGMT(for: Date(timeIntervalSince1970: TimeInterval(seconds)))) }
+        // With the offsets in force a day before and a day after, each candidate is the
+        // local time read in one of them; a candidate is right when its own offset agrees.
+        let candidates = [local - offset(local - 86_400), local - offset(local + 86_400)]
+        let matching = candidates.filter { $0 + offset($0) == local }
+        return (matching.min() ?? candidates.max()!) * 1000
     }
 
     /// The first millisecond of a day in `zone`.
