@@ -51,16 +51,24 @@ public struct EventLog: Sendable {
 
         let existed = FileIO.isDirectory(path)
         try FileIO.makeDirectory(path)
-        if !existed { try FileIO.fsyncDirectory(parentDirectory(of: path), using: fileOperations) }
-        for name in [lockName, segmentName(1)] {
-            let fd = try FileIO.open("\(path)/\(name)", O_WRONLY | O_CREAT | O_EXCL, operation: "create")
-            _ = fchmod(fd, FileIO.fileMode)
-            defer { close(fd) }
-            try FileIO.fsync(fd, path: "\(path)/\(name)", using: fileOperations)
+        do throws(LogError) {
+            if !existed { try FileIO.fsyncDirectory(parentDirectory(of: path), using: fileOperations) }
+            for name in [lockName, segmentName(1)] {
+                let fd = try FileIO.open("\(path)/\(name)", O_WRONLY | O_CREAT | O_EXCL, operation: "create")
+                _ = fchmod(fd, FileIO.fileMode)
+                defer { close(fd) }
+                try FileIO.fsync(fd, path: "\(path)/\(name)", using: fileOperations)
+            }
+            let manifest = Manifest(created: Timestamp.recordedString(millis: Timestamp.nowMillis()), timeZone: timeZone, segmentSize: segmentSize)
+            // The manifest comes last: a directory without one is not yet a log.
+            try FileIO.writeFileAtomically(CanonicalJSON.encode(manifest.json) + [UInt8(ascii: "\n")],
+                                           to: "\(path)/\(manifestName)", directory: path, using: fileOperations)
+        } catch {
+            // Leave the directory as it was found, so init can be run again.
+            for name in [lockName, segmentName(1)] { unlink("\(path)/\(name)") }
+            if !existed { rmdir(path) }
+            throw error
         }
-        let manifest = Manifest(created: Timestamp.recordedString(millis: Timestamp.nowMillis()), timeZone: timeZone, segmentSize: segmentSize)
-        try FileIO.writeFileAtomically(CanonicalJSON.encode(manifest.json) + [UInt8(ascii: "\n")],
-                                       to: "\(path)/\(manifestName)", directory: path, using: fileOperations)
         return try EventLog(path: path, fileOperations: fileOperations)
     }
 

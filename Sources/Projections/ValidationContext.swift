@@ -71,7 +71,8 @@ struct ValidationContext {
     mutating func catchUp(_ log: EventLog, upTo last: Int) throws {
         guard position.seq < last else { return }
         var refold = false
-        let summary = try log.read(from: position) { event in
+        // Hashes are recomputed: no writer appends after damage it could have seen.
+        let summary = try log.read(from: position, checks: .hashes) { event in
             note(event)
             if history?.append(event) == true { refold = true }
             if History.metaTypes.contains(event.type) {
