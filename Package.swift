@@ -14,7 +14,8 @@ let package = Package(
         .target(name: "Projections", dependencies: ["EventStore"]),
         .executableTarget(name: "recoveryctl", dependencies: ["EventStore", "Projections"]),
         .testTarget(name: "EventStoreTests", dependencies: ["EventStore"]),
-        .testTarget(name: "ProjectionsTests", dependencies: ["Projections", "EventStore"]),
+        // Golden files are read from disk by path (never bundled), so they are excluded.
+        .testTarget(name: "ProjectionsTests", dependencies: ["Projections", "EventStore"], exclude: ["Golden"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -179,14 +179,15 @@ extension EventLog {
                 wholeLength = whole
                 if whole < size { torn = TornTail(file: EventLog.segmentName(segment), offset: whole, length: size - whole) }
             } else if whole < size {
-                throw LogError.integrity(IntegrityFailure(place: LogPlace(seq: 0, file: EventLog.segmentName(segment), line: 0),
+                let line = try countLines(segment: segment, upTo: whole) + 1
+                throw LogError.integrity(IntegrityFailure(place: LogPlace(seq: try countLines(before: segment) + line, file: EventLog.segmentName(segment), line: line),
                                                           reason: "segment does not end with a newline, yet a later segment exists"))
             }
             if whole > 0 {
                 let lineStart = try findLastNewline(fd: fd, size: whole - 1, path: path).map { $0 + 1 } ?? 0
                 var line = [UInt8](repeating: 0, count: whole - 1 - lineStart)
                 try preadAll(fd: fd, into: &line, at: lineStart, path: path)
-                let head = try checkedHead(line: line, segment: segment)
+                let head = try checkedHead(line: line, segment: segment, start: lineStart)
                 return Tail(head: head, segment: lastSegment, wholeLength: wholeLength, torn: torn, unfinishedBatch: unfinished)
             }
             if segment == 1 { return Tail(head: .empty, segment: lastSegment, wholeLength: wholeLength, torn: torn, unfinishedBatch: unfinished) }
@@ -194,21 +195,39 @@ extension EventLog {
         }
     }
 
-    private func checkedHead(line: [UInt8], segment: Int) throws -> LogHead {
+    private func checkedHead(line: [UInt8], segment: Int, start: Int) throws -> LogHead {
         let file = EventLog.segmentName(segment)
-        func fail(_ reason: String, seq: Int = 0) -> LogError {
-            .integrity(IntegrityFailure(place: LogPlace(seq: seq, file: file, line: 0), reason: "the last line \(reason)"))
+        func fail(_ reason: String) throws -> LogError {
+            // Only on failure: count the lines to name the place.
+            let lineNumber = try countLines(segment: segment, upTo: start) + 1
+            let seq = try countLines(before: segment) + lineNumber
+            return .integrity(IntegrityFailure(place: LogPlace(seq: seq, file: file, line: lineNumber), reason: "the last line \(reason)"))
         }
         let value: JSONValue
         do { value = try line.withUnsafeBytes { (b) throws(JSONParseError) in try JSONParser.parse(b, integersOnly: true) } } catch {
-            throw fail("is not valid JSON (\(error))")
+            throw try fail("is not valid JSON (\(error))")
         }
-        guard case .object(let object) = value else { throw fail("is not a JSON object") }
+        guard case .object(let object) = value else { throw try fail("is not a JSON object") }
         let event: Event
-        do { event = try Event(json: object) } catch { throw fail(error.description) }
-        guard CanonicalJSON.encode(value) == line else { throw fail("is not in canonical form", seq: event.seq) }
-        guard event.computedHash() == event.hash else { throw fail("does not hash to its hash member; it was changed after it was written", seq: event.seq) }
+        do { event = try Event(json: object) } catch { throw try fail(error.description) }
+        guard CanonicalJSON.encode(value) == line else { throw try fail("is not in canonical form") }
+        guard event.computedHash() == event.hash else { throw try fail("does not hash to its hash member; it was changed after it was written") }
         return LogHead(seq: event.seq, hash: event.hash, recorded: event.recorded)
+    }
+
+    /// Newlines in a segment before `offset`.
+    func countLines(segment: Int, upTo offset: Int) throws -> Int {
+        var count = 0
+        _ = try SegmentReader.forEachLine(path: segmentPath(segment), to: offset, maxLine: Int.max - 1, tooLong: { _, _ in }) { _, _, _ in
+            count += 1
+            return true
+        }
+        return count
+    }
+
+    /// Lines in all segments before `segment`.
+    func countLines(before segment: Int) throws -> Int {
+        try (1..<max(segment, 1)).reduce(0) { $0 + (try countLines(segment: $1, upTo: Int.max)) }
     }
 
     /// The line (without its newline) whose newline is the byte before `offset`.

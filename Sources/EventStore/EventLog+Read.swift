@@ -80,6 +80,7 @@ extension EventLog {
             let startOffset = number == position.segment ? position.offset : 0
             let firstLine = number == position.segment ? position.linesBefore + 1 : 1
             var stopped = false
+            var lastLine = firstLine - 1
             let ending = try SegmentReader.forEachLine(
                 path: segmentPath(number), from: startOffset, to: unfinished?.segment == number ? unfinished!.length : Int.max,
                 firstLine: firstLine, maxLine: EventLog.maxLineBytes,
@@ -89,6 +90,7 @@ extension EventLog {
                 }
             ) { bytes, line, offset in
                 seq += 1
+                lastLine = line
                 let keepGoing = try body(bytes, LineLocation(segment: number, file: file, line: line, offset: offset, length: bytes.count + 1))
                 if !keepGoing { stopped = true }
                 return keepGoing
@@ -101,7 +103,7 @@ extension EventLog {
                 if number == numbers.last {
                     tail(TornTail(file: file, offset: offset, length: length))
                 } else {
-                    throw LogError.integrity(IntegrityFailure(place: LogPlace(seq: seq + 1, file: file, line: 0),
+                    throw LogError.integrity(IntegrityFailure(place: LogPlace(seq: seq + 1, file: file, line: lastLine + 1),
                                                               reason: "segment does not end with a newline, yet a later segment exists"))
                 }
             }

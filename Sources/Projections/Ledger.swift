@@ -39,7 +39,8 @@ public struct Ledger: Sendable {
         let asOfMillis = try asOf.map { text throws(ValidationError) in try Ledger.instant(text, option: "--as-of", zone: zone) }
         let validAtMillis = try validAt.map { text throws(ValidationError) in try Ledger.instant(text, option: "--valid-at", zone: zone) }
         var history = History()
-        let summary = try log.read { event in
+        // Every line's hash is recomputed: an answer never rests on a changed line.
+        let summary = try log.read(checks: .hashes) { event in
             if let asOfMillis, let recorded = Timestamp.millis(ofRecorded: event.recorded), recorded > asOfMillis { return false }
             history.append(event)
             return true
@@ -91,13 +92,16 @@ public struct Ledger: Sendable {
         for (index, new) in pending.enumerated() {
             do { _ = try Validator.checkShape(new, texts: .raw) } catch { refusals.append(.init(index: index, error: error)) }
         }
-        if !refusals.isEmpty { throw BatchRefused(refusals: refusals) }
+        // Events refused by their shape alone are left out, and the rest still checked
+        // against the log (writing nothing), so one run reports every refusal.
+        let misshapen = Set(refusals.map(\.index))
+        let checkOnly = dryRun || !misshapen.isEmpty
 
         // Settle reused ids before storing texts, so a retry leaves no stray attachment.
         var context = try ValidationContext.load(log)
-        let duplicates = try pending.enumerated().map { index, new in try context.existing(new, index: index, count: events.count, log: log) }
-        for index in pending.indices where duplicates[index] == nil {
-            if !dryRun { pending[index] = try storeTexts(of: pending[index]) }
+        for index in pending.indices where !misshapen.contains(index) {
+            guard try context.existing(pending[index], index: index, count: events.count, log: log) == nil else { continue }
+            if !checkOnly { pending[index] = try storeTexts(of: pending[index]) }
             if pending[index].id == nil { pending[index].id = EventID.random() }
         }
 
@@ -110,12 +114,16 @@ public struct Ledger: Sendable {
             results = []
             var drafts: [EventDraft] = []
             for (index, new) in pending.enumerated() {
+                if misshapen.contains(index) {
+                    results.append(nil)
+                    continue
+                }
                 if let existing = try context.existing(new, index: index, count: events.count, log: log) {
                     results.append(Appended(event: existing, existing: true))
                     continue
                 }
                 do {
-                    let draft = try context.validate(new, log: log, texts: dryRun ? .raw : .reference)
+                    let draft = try context.validate(new, log: log, texts: checkOnly ? .raw : .reference)
                     try context.applyProvisionally(draft, seq: head.seq + drafts.count + 1, log: log)
                     drafts.append(draft)
                 } catch let error as ValidationError {
@@ -123,7 +131,7 @@ public struct Ledger: Sendable {
                 }
                 results.append(nil)
             }
-            if !refusals.isEmpty { throw BatchRefused(refusals: refusals) }
+            if !refusals.isEmpty { throw BatchRefused(refusals: refusals.sorted { $0.index < $1.index }) }
             if dryRun {
                 // Seal the drafts as they would be written, without writing them.
                 dryRunEvents = try log.sealForPreview(drafts, after: head)
