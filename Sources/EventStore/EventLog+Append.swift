@@ -300,7 +300,8 @@ extension EventLog {
         try FileIO.fsync(fd, path: path, using: fileOperations)
     }
 
-    /// Copies torn bytes into `quarantine/FILE.OFFSET.torn`, fsynced with its directory.
+    /// Copies torn bytes into `quarantine/FILE.OFFSET.torn` (`FILE.OFFSET.N.torn` when that
+    /// name holds other bytes), fsynced with its directory.
     /// Returns the copy's path relative to the log.
     func quarantineBytes(_ torn: TornTail) throws -> String {
         let directory = "\(path)/\(EventLog.quarantineName)"
@@ -312,7 +313,16 @@ extension EventLog {
         defer { close(fd) }
         var bytes = [UInt8](repeating: 0, count: torn.length)
         try preadAll(fd: fd, into: &bytes, at: torn.offset, path: "\(path)/\(torn.file)")
-        let name = "\(torn.file).\(torn.offset).torn"
+        // Never replace an earlier copy: a writer that moved a tail aside and then failed
+        // leaves the log ending at the same offset, where the next torn tail starts too.
+        var name = "\(torn.file).\(torn.offset).torn"
+        var attempt = 1
+        while FileIO.exists("\(directory)/\(name)") {
+            // The same bytes already safe (a writer died after copying, before cutting).
+            if (try? FileIO.readFile("\(directory)/\(name)")) == bytes { return "\(EventLog.quarantineName)/\(name)" }
+            attempt += 1
+            name = "\(torn.file).\(torn.offset).\(attempt).torn"
+        }
         try FileIO.writeFileAtomically(bytes, to: "\(directory)/\(name)", directory: directory, using: fileOperations)
         return "\(EventLog.quarantineName)/\(name)"
     }
