@@ -130,6 +130,10 @@ extension EventLog {
             if let id = draft.id, !EventID.isValid(id) {
                 throw LogError.invalidInput("id \"\(id)\" is not a lower-case UUID (like 3f2c9a4e-8b1d-4c6e-9f0a-1b2c3d4e5f60)")
             }
+            // A line a reader would refuse must never be written: it would stop every reader and writer.
+            guard EventLog.holdsOnlyReadableNumbers(.object(draft.data)) else {
+                throw LogError.invalidInput("the data of the \(draft.type) event holds a fraction or an integer beyond ±(2^53−1); numbers in an event are integers within that range")
+            }
             seq += 1
             var event = Event(seq: seq, id: draft.id ?? EventID.random(), type: draft.type, v: draft.v, stream: draft.stream,
                               occurred: draft.occurred, recorded: recorded, actor: draft.actor, source: draft.source,
@@ -139,6 +143,17 @@ extension EventLog {
             events.append(event)
         }
         return events
+    }
+
+    /// Whether every number in `value` is an integer within ±(2^53−1), as readers require (SPEC §2).
+    static func holdsOnlyReadableNumbers(_ value: JSONValue) -> Bool {
+        switch value {
+        case .number: false
+        case .integer(let i): (-JSONValue.maxSafeInteger...JSONValue.maxSafeInteger).contains(i)
+        case .array(let items): items.allSatisfy(holdsOnlyReadableNumbers)
+        case .object(let object): object.members.allSatisfy { holdsOnlyReadableNumbers($0.value) }
+        case .null, .bool, .string: true
+        }
     }
 
     // MARK: the tail

@@ -220,6 +220,9 @@ extension Catalog {
         switch kind {
         case .integer:
             guard let number = Int(text) else { throw ValidationError("data.\(key)", "must be an integer, found \"\(text)\"") }
+            guard (-JSONValue.maxSafeInteger...JSONValue.maxSafeInteger).contains(number) else {
+                throw ValidationError("data.\(key)", "must be an integer within ±(2^53−1), found \(text)")
+            }
             return .integer(number)
         case .referenceList, .stringList, .counts, .participants, .changes:
             do { return try JSONParser.parse(Array(text.utf8), integersOnly: true) } catch {

@@ -99,19 +99,31 @@ public struct Ledger: Sendable {
 
         // Settle reused ids before storing texts, so a retry leaves no stray attachment.
         var context = try ValidationContext.load(log)
+        // Texts stored for this batch are deleted again when its lines were surely not
+        // written: a refused text must not stay on disk, where no event names it and no
+        // erase reaches it. After an I/O error (a failed fsync leaves the lines in the
+        // file) they are kept: a stray text is better than an event missing its text.
+        var storedTexts: [String] = []
+        var keepTexts = false
+        defer { if !keepTexts { for reference in storedTexts { try? log.deleteText(reference) } } }
         for index in pending.indices where !misshapen.contains(index) {
             guard try context.existing(pending[index], index: index, count: events.count, log: log) == nil else { continue }
-            if !checkOnly { pending[index] = try storeTexts(of: pending[index]) }
+            if !checkOnly { pending[index] = try storeTexts(of: pending[index], stored: &storedTexts) }
             if pending[index].id == nil { pending[index].id = EventID.random() }
         }
 
         var results: [Appended?] = []
         var dryRunEvents: [Event] = []
         var caughtUp = context
-        var outcome = try log.append(expectSeq: expectSeq) { head in
+        var sealedAfter = LogHead.empty
+        var draftIndices: [Int] = []
+        var drafted: [EventDraft] = []
+        func prepare(_ head: LogHead) throws -> [EventDraft] {
             try context.catchUp(log, to: head)
             caughtUp = context
             results = []
+            sealedAfter = head
+            draftIndices = []
             var drafts: [EventDraft] = []
             for (index, new) in pending.enumerated() {
                 if misshapen.contains(index) {
@@ -126,6 +138,7 @@ public struct Ledger: Sendable {
                     let draft = try context.validate(new, log: log, texts: checkOnly ? .raw : .reference)
                     try context.applyProvisionally(draft, seq: head.seq + drafts.count + 1, log: log)
                     drafts.append(draft)
+                    draftIndices.append(index)
                 } catch let error as ValidationError {
                     refusals.append(.init(index: index, error: error))
                 }
@@ -137,8 +150,27 @@ public struct Ledger: Sendable {
                 dryRunEvents = try log.sealForPreview(drafts, after: head)
                 return []
             }
+            drafted = drafts
             return drafts
         }
+        var outcome: AppendOutcome
+        do {
+            outcome = try log.append(expectSeq: expectSeq, prepare: prepare)
+        } catch LogError.invalidInput(let message) where !drafted.isEmpty {
+            // The store refuses a batch holding a line over 1 MiB; name the event, so an
+            // import can name its row.
+            let overlong = try zip(draftIndices, drafted).compactMap { index, draft -> BatchRefused.Refusal? in
+                guard let line = try log.sealForPreview([draft], after: sealedAfter).first?.lineBytes(),
+                      line.count > EventLog.maxLineBytes else { return nil }
+                return .init(index: index, error: ValidationError("data", "the event would be a line of \(line.count) bytes; a line holds at most 1 MiB (\(EventLog.maxLineBytes) bytes). Keep long text in an attachment (text=@FILE) or split it"))
+            }
+            if overlong.isEmpty { throw LogError.invalidInput(message) }
+            throw BatchRefused(refusals: overlong)
+        } catch LogError.io(let operation, let path, let code) {
+            keepTexts = true
+            throw LogError.io(operation: operation, path: path, errno: code)
+        }
+        keepTexts = true
         if dryRun {
             outcome.events = dryRunEvents
         } else {
@@ -173,11 +205,15 @@ public struct Ledger: Sendable {
         }
     }
 
-    private func storeTexts(of new: NewEvent) throws -> NewEvent {
+    private func storeTexts(of new: NewEvent, stored: inout [String]) throws -> NewEvent {
         guard let type = Catalog.type(named: new.type) else { return new }
         var new = new
         for member in type.members where member.kind == .attachment {
-            if case .string(let text)? = new.data[member.name] { new.data[member.name] = .string(try log.storeText(text)) }
+            if case .string(let text)? = new.data[member.name] {
+                let reference = try log.storeText(text)
+                stored.append(reference)
+                new.data[member.name] = .string(reference)
+            }
         }
         return new
     }

@@ -108,6 +108,8 @@ enum Validator {
         }
         func integer(min: Int?) throws(ValidationError) {
             guard case .integer(let i) = value else { throw ValidationError(path, "must be an integer, found \(describe(value))") }
+            // A line holding more could never be read back (SPEC §2).
+            guard (-JSONValue.maxSafeInteger...JSONValue.maxSafeInteger).contains(i) else { throw ValidationError(path, "must be an integer within ±(2^53−1), found \(i)") }
             if let min, i < min { throw ValidationError(path, "must be at least \(min), found \(i)") }
         }
         switch kind {
