@@ -34,6 +34,9 @@ public struct Event: Sendable, Equatable {
         self.hash = hash
     }
 
+    /// The envelope's members (SPEC §2).
+    static let memberNames: Set<String> = ["seq", "id", "type", "v", "stream", "occurred", "recorded", "actor", "source", "data", "prev", "hash"]
+
     /// `prev` of the first event: 64 zeros.
     public static let genesisHash = String(repeating: "0", count: 64)
 
@@ -72,8 +75,7 @@ extension Event {
     /// Reads an envelope from a parsed line. Throws a reason naming the member when the
     /// line lacks one, has an unknown one, or holds one of the wrong type or form.
     public init(json object: JSONObject) throws(EnvelopeError) {
-        let known: Set<String> = ["seq", "id", "type", "v", "stream", "occurred", "recorded", "actor", "source", "data", "prev", "hash"]
-        if let unknown = object.keys.first(where: { !known.contains($0) }) {
+        if let unknown = object.keys.first(where: { !Event.memberNames.contains($0) }) {
             throw EnvelopeError("unknown member \"\(unknown)\"")
         }
         func string(_ name: String) throws(EnvelopeError) -> String {
@@ -111,6 +113,21 @@ extension Event {
         hash = try string("hash")
         guard Hex.isSHA256(prev) else { throw EnvelopeError("member \"prev\" must be 64 lower-case hex digits") }
         guard Hex.isSHA256(hash) else { throw EnvelopeError("member \"hash\" must be 64 lower-case hex digits") }
+    }
+}
+
+extension Event {
+    /// The event one line of the log holds, read by the fast path when the line is
+    /// canonical and by the strict parser otherwise; nil when it holds none. Checks the
+    /// envelope only: no chain, no hash (`EventLog.read` does those).
+    public init?(parsing line: UnsafeRawBufferPointer) {
+        if let canonical = CanonicalLine.scan(line), let event = Event(line: line, canonical: canonical) {
+            self = event
+            return
+        }
+        guard case .object(let object)? = try? JSONParser.parse(line, integersOnly: true),
+              let event = try? Event(json: object) else { return nil }
+        self = event
     }
 }
 

@@ -232,12 +232,7 @@ extension EventLog {
 
     /// Newlines in a segment before `offset`.
     func countLines(segment: Int, upTo offset: Int) throws -> Int {
-        var count = 0
-        _ = try SegmentReader.forEachLine(path: segmentPath(segment), to: offset, maxLine: Int.max - 1, tooLong: { _, _ in }) { _, _, _ in
-            count += 1
-            return true
-        }
-        return count
+        try SegmentReader.countNewlines(path: segmentPath(segment), upTo: offset)
     }
 
     /// Lines in all segments before `segment`.

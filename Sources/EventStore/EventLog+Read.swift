@@ -56,6 +56,19 @@ extension EventLog {
         return ReadSummary(end: state.position, tornTail: state.tornTail, lastRecorded: state.lastRecorded)
     }
 
+    /// Calls `body` with every whole line of the log (without its newline) and the seq
+    /// it must carry, in order, checking nothing: for a cheap first pass (such as finding
+    /// the corrections) whose findings the caller confirms through `read`. `body`
+    /// returns false to stop. The lines are those `read` would see: a torn tail and the
+    /// lines of an unfinished batch are left out.
+    public func forEachRawLine(_ body: (UnsafeRawBufferPointer, Int) throws -> Bool) throws {
+        var seq = 0
+        try scanLines(from: .start) { line, _ in
+            seq += 1
+            return try body(line, seq)
+        } tail: { _ in }
+    }
+
     /// Streams raw lines with their places, across segments, from `position`.
     /// `tail` receives the torn tail of the last segment, if any.
     func scanLines(
@@ -133,6 +146,19 @@ struct ChainCursor {
         let place = LogPlace(seq: position.seq + 1, file: location.file, line: location.line)
         func fail(_ reason: String) -> LogError { .integrity(IntegrityFailure(place: place, reason: reason)) }
 
+        // The fast path: a canonical line read in place, hashed over its own bytes.
+        if let canonical = CanonicalLine.scan(line), let event = Event(line: line, canonical: canonical) {
+            try link(event, fail: fail)
+            if checks.contains(.hashes) {
+                let digest = canonical.computedDigest(of: line)
+                guard canonical.hashMatches(digest, in: line) else {
+                    throw fail("hash does not match (expected \(SHA256.hexString(digest).prefix(12))…, found \(event.hash.prefix(12))…); the line was changed after it was written")
+                }
+            }
+            advance(past: event, at: location)
+            return event
+        }
+
         let value: JSONValue
         do { value = try JSONParser.parse(line, integersOnly: true) } catch {
             throw fail("the line is not valid JSON (\(error))")
@@ -140,15 +166,7 @@ struct ChainCursor {
         guard case .object(let object) = value else { throw fail("the line is not a JSON object") }
         let event: Event
         do { event = try Event(json: object) } catch { throw fail(error.description) }
-        guard event.seq == position.seq + 1 else {
-            throw fail("seq is \(event.seq) where \(position.seq + 1) was expected; a line was deleted, inserted or moved")
-        }
-        guard event.prev == position.hash else {
-            throw fail("prev does not match the hash of seq \(position.seq) (expected \(position.hash.prefix(12))…, found \(event.prev.prefix(12))…); a line before it was changed, deleted or inserted")
-        }
-        if let last = lastRecorded, event.recorded < last {
-            throw fail("recorded \(event.recorded) is earlier than the previous event's \(last)")
-        }
+        try link(event, fail: fail)
         if checks.contains(.hashes) {
             let canonical = CanonicalJSON.encode(value)
             guard canonical.elementsEqual(line) else {
@@ -159,9 +177,27 @@ struct ChainCursor {
                 throw fail("hash does not match (expected \(computed.prefix(12))…, found \(event.hash.prefix(12))…); the line was changed after it was written")
             }
         }
+        advance(past: event, at: location)
+        return event
+    }
+
+    /// Checks that `event` continues the chain: the next seq, `prev` the hash before it,
+    /// `recorded` not lower than the one before.
+    private func link(_ event: Event, fail: (String) -> LogError) throws {
+        guard event.seq == position.seq + 1 else {
+            throw fail("seq is \(event.seq) where \(position.seq + 1) was expected; a line was deleted, inserted or moved")
+        }
+        guard event.prev == position.hash else {
+            throw fail("prev does not match the hash of seq \(position.seq) (expected \(position.hash.prefix(12))…, found \(event.prev.prefix(12))…); a line before it was changed, deleted or inserted")
+        }
+        if let last = lastRecorded, event.recorded < last {
+            throw fail("recorded \(event.recorded) is earlier than the previous event's \(last)")
+        }
+    }
+
+    private mutating func advance(past event: Event, at location: LineLocation) {
         position = LogPosition(segment: location.segment, offset: location.offset + location.length,
                                linesBefore: location.line, seq: event.seq, hash: event.hash)
         lastRecorded = event.recorded
-        return event
     }
 }

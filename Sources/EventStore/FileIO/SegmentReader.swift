@@ -28,6 +28,33 @@ struct SegmentReader {
         case unterminated(offset: Int, length: Int)
     }
 
+    /// The newlines among the first `limit` bytes of a file, however long its lines.
+    static func countNewlines(path: String, upTo limit: Int = Int.max) throws -> Int {
+        let fd = Glibc.open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw LogError.io(operation: "open", path: path, errno: errno) }
+        defer { close(fd) }
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
+        defer { buffer.deallocate() }
+        var count = 0, offset = 0
+        while offset < limit {
+            let n = read(fd, buffer.baseAddress!, min(buffer.count, limit - offset))
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw LogError.io(operation: "read", path: path, errno: errno)
+            }
+            if n == 0 { break }
+            var p = buffer.baseAddress!, left = n
+            while left > 0, let newline = memchr(p, 0x0A, left) {
+                count += 1
+                let step = p.distance(to: newline) + 1
+                p += step
+                left -= step
+            }
+            offset += n
+        }
+        return count
+    }
+
     /// Calls `body` with each line (without its `\n`), its 1-based line number and its
     /// byte offset, starting at `offset`, numbering from `firstLine`. `body` returns
     /// false to stop early. A line longer than `maxLine` is reported to `tooLong` with
