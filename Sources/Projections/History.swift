@@ -19,6 +19,29 @@ public struct ResolvedEvent: Sendable, Equatable {
     /// A fact the folds count: not retracted, and not itself a correction, retraction
     /// or bookkeeping of the store.
     public var isFact: Bool { retractedBy == nil && !History.metaTypes.contains(event.type) }
+
+    /// Applies an `event.corrected` aimed at this event (SPEC §4): its `changes` replace
+    /// those members of `data`, its `occurred` replaces `occurred`. The one place a
+    /// correction takes effect, for the history and for the streaming fold alike.
+    mutating func apply(correction: Event) {
+        if case .object(let changes)? = correction.data["changes"] {
+            for (key, value) in changes.members { data[key] = value }
+        }
+        if case .string(let occurred)? = correction.data["occurred"] { self.occurred = occurred }
+        correctedBy.append(correction.seq)
+    }
+
+    /// Marks this event retracted by the `event.retracted` at `seq`.
+    mutating func apply(retractionAt seq: Int) {
+        retractedBy = seq
+    }
+
+    /// Whether this fact counts at the valid time `validAt` (milliseconds; nil: always):
+    /// its `occurred`, as corrected, is not later. Plain dates start at midnight in `zone`.
+    func isValid(at validAt: Int64?, in zone: TimeZone) -> Bool {
+        guard let validAt else { return true }
+        return (History.instant(ofOccurred: occurred, in: zone) ?? Int64.max) <= validAt
+    }
 }
 
 /// The log read so far, with corrections and retractions applied to their targets
@@ -54,15 +77,11 @@ public struct History: Sendable {
         switch event.type {
         case History.correctedType:
             guard case .string(let target)? = event.data["target"], let index = indexByID[target] else { return false }
-            if case .object(let changes)? = event.data["changes"] {
-                for (key, value) in changes.members { events[index].data[key] = value }
-            }
-            if case .string(let occurred)? = event.data["occurred"] { events[index].occurred = occurred }
-            events[index].correctedBy.append(event.seq)
+            events[index].apply(correction: event)
             return true
         case History.retractedType:
             guard case .string(let target)? = event.data["target"], let index = indexByID[target] else { return false }
-            events[index].retractedBy = event.seq
+            events[index].apply(retractionAt: event.seq)
             return true
         case EventLog.textErasedType:
             if case .string(let reference)? = event.data["ref"] { erasedTexts.insert(reference) }
@@ -75,11 +94,7 @@ public struct History: Sendable {
     /// The facts in seq order, those whose `occurred` lies at or before `validAt`
     /// (milliseconds; nil: all of them). Plain dates start at midnight in `zone`.
     public func facts(validAt: Int64?, in zone: TimeZone) -> [ResolvedEvent] {
-        events.filter { resolved in
-            guard resolved.isFact else { return false }
-            guard let validAt else { return true }
-            return (History.instant(ofOccurred: resolved.occurred, in: zone) ?? Int64.max) <= validAt
-        }
+        events.filter { $0.isFact && $0.isValid(at: validAt, in: zone) }
     }
 
     public static func instant(ofOccurred occurred: String, in zone: TimeZone) -> Int64? {

@@ -12,7 +12,12 @@ public struct Ledger: Sendable {
 
     /// The record as it stood at a transaction time, to be read at a valid time.
     public struct View: Sendable {
-        public var history: History
+        /// Every event recorded by `asOf`, corrections applied. Read from the log the
+        /// first time it is asked for (the projections do not need it), then kept.
+        public var history: History {
+            get { source.history }
+            set { source = ViewSource(history: newValue) }
+        }
         /// The last event recorded by `asOf` (the whole log without it).
         public var head: LogHead
         public var tornTail: TornTail?
@@ -22,15 +27,25 @@ public struct Ledger: Sendable {
         public var validAt: Int64
         public var validAtGiven: Bool
         public var timeZone: TimeZone
+        var source: ViewSource
 
         /// The facts valid at `validAt`, corrections applied.
         public var facts: [ResolvedEvent] { history.facts(validAt: validAt, in: timeZone) }
-        public var state: ProjectState { ProjectState(facts: facts) }
+        /// The fold of `facts`; computed while the log was read, unless `history` or
+        /// `validAt` were changed since.
+        public var state: ProjectState {
+            if let folded = source.state, source.validAt == validAt { return folded }
+            return ProjectState(facts: facts)
+        }
         public var kpis: [KPIRow] { KPI.rows(of: state, validAt: validAt, in: timeZone) }
     }
 
     /// Reads the log up to `asOf` (`recorded` ≤ T) for reading at `validAt` (`occurred`
     /// ≤ D). Plain dates mean the end of that day in the log's time zone (SPEC §4).
+    ///
+    /// Every line is checked as `EventLog.read` with `.hashes` checks it. The state is
+    /// folded while reading, without keeping the events (see `streamingFold`); the
+    /// history is read only if the caller asks for it.
     ///
     /// - Throws: `ValidationError` for a time that is not one; `LogError` when the log
     ///   cannot be read or is damaged.
@@ -38,15 +53,86 @@ public struct Ledger: Sendable {
         let zone = log.timeZone
         let asOfMillis = try asOf.map { text throws(ValidationError) in try Ledger.instant(text, option: "--as-of", zone: zone) }
         let validAtMillis = try validAt.map { text throws(ValidationError) in try Ledger.instant(text, option: "--valid-at", zone: zone) }
+        let valid = validAtMillis ?? now
+        let fold = try streamingFold(asOf: asOfMillis, validAt: valid)
+        let log = self.log
+        let source = ViewSource(state: fold.state, validAt: valid) {
+            let history = try Ledger.history(of: log, asOf: asOfMillis).history
+            guard history.head == fold.head else {
+                throw LogError.integrity(IntegrityFailure(place: LogPlace(seq: history.head.seq, file: "", line: 0),
+                                                          reason: "the log changed while it was read (head \(fold.head), then \(history.head))"))
+            }
+            return history
+        }
+        return View(head: fold.head, tornTail: fold.tornTail, asOf: asOfMillis, validAt: valid,
+                    validAtGiven: validAt != nil, timeZone: zone, source: source)
+    }
+
+    /// Every event recorded by `asOf`, corrections applied: the whole history in memory.
+    static func history(of log: EventLog, asOf: Int64?) throws -> (history: History, tornTail: TornTail?) {
         var history = History()
         // Every line's hash is recomputed: an answer never rests on a changed line.
         let summary = try log.read(checks: .hashes) { event in
-            if let asOfMillis, let recorded = Timestamp.millis(ofRecorded: event.recorded), recorded > asOfMillis { return false }
+            if let asOf, let recorded = Timestamp.millis(ofRecorded: event.recorded), recorded > asOf { return false }
             history.append(event)
             return true
         }
-        return View(history: history, head: history.head, tornTail: summary.tornTail, asOf: asOfMillis,
-                    validAt: validAtMillis ?? now, validAtGiven: validAt != nil, timeZone: zone)
+        return (history, summary.tornTail)
+    }
+
+    /// The state at `validAt` of the record as it stood at `asOf`, folded in one pass
+    /// over the log that keeps no events: the same facts, in the same order, as
+    /// `ProjectState(facts: history.facts(validAt:in:))`, through the same fold.
+    ///
+    /// Corrections and retractions change earlier events, so a first, cheap pass finds
+    /// them (a byte search over the lines, then parsing only those); the second pass
+    /// applies them to their targets as it meets them (time travel stays a filter in
+    /// front of the fold: what was recorded by `asOf`, valid by `validAt`). When the two
+    /// passes disagree (the log grew in between) or ids repeat, it falls back to the
+    /// history, which gives the same answer the slow way.
+    ///
+    /// Complexity: two reads of the log; memory grows with the state and the number of
+    /// corrections, not with the number of events.
+    func streamingFold(asOf: Int64?, validAt: Int64) throws -> (state: ProjectState, head: LogHead, tornTail: TornTail?) {
+        let zone = log.timeZone
+        let amendments = try Amendments.find(in: log)
+        func counts(_ amendment: Event) -> Bool {
+            guard let asOf else { return true }
+            return (Timestamp.millis(ofRecorded: amendment.recorded) ?? Int64.max) <= asOf
+        }
+        var state = ProjectState()
+        var head = LogHead.empty
+        var metAmendments: [String] = []
+        var targetsSeen = Set<String>()
+        var consistent = true
+        let summary = try log.read(checks: .hashes) { event in
+            if let asOf, let recorded = Timestamp.millis(ofRecorded: event.recorded), recorded > asOf { return false }
+            head = LogHead(seq: event.seq, hash: event.hash, recorded: event.recorded)
+            var resolved = ResolvedEvent(event)
+            if event.type == History.correctedType || event.type == History.retractedType { metAmendments.append(event.hash) }
+            if amendments.targets.contains(event.id) {
+                // A second event with a target's id: which one a correction meant depends on the order; leave it to the history.
+                guard targetsSeen.insert(event.id).inserted else {
+                    consistent = false
+                    return false
+                }
+                for correction in amendments.corrections[event.id] ?? [] where correction.seq > event.seq && counts(correction) {
+                    resolved.apply(correction: correction)
+                }
+                for retraction in amendments.retractions[event.id] ?? [] where retraction.seq > event.seq && counts(retraction) {
+                    resolved.apply(retractionAt: retraction.seq)
+                }
+            }
+            if resolved.isFact && resolved.isValid(at: validAt, in: zone) { state.apply(resolved) }
+            return true
+        }
+        // Every amendment applied must be one this pass read, with the same bytes.
+        if consistent { consistent = amendments.all.filter(counts).map(\.hash) == metAmendments }
+        guard consistent else {
+            let (history, tornTail) = try Ledger.history(of: log, asOf: asOf)
+            return (ProjectState(facts: history.facts(validAt: validAt, in: zone)), history.head, tornTail)
+        }
+        return (state, head, summary.tornTail)
     }
 
     /// A time given on the command line: a plain date is the end of that day in `zone`.
@@ -218,4 +304,93 @@ public struct Ledger: Sendable {
         return new
     }
 
+}
+
+/// The corrections and retractions of a log, by the id of the event they aim at: what
+/// the streaming fold must know before it meets their targets.
+struct Amendments {
+    var corrections: [String: [Event]] = [:]
+    var retractions: [String: [Event]] = [:]
+    var targets: Set<String> = []
+    /// In seq order.
+    var all: [Event] = []
+
+    /// One pass over the raw lines: only those whose last 64 bytes hold `"type":"event.`
+    /// are parsed. A canonical line ends with its `type` and `v` members, so a
+    /// correction's or retraction's always does; a line that is not canonical fails the
+    /// checked read that follows.
+    static func find(in log: EventLog) throws -> Amendments {
+        var found = Amendments()
+        try log.forEachRawLine { line, _ in
+            guard Amendments.mayBeAmendment(line),
+                  let event = Event(parsing: line),
+                  event.type == History.correctedType || event.type == History.retractedType,
+                  case .string(let target)? = event.data["target"] else { return true }
+            if event.type == History.correctedType {
+                found.corrections[target, default: []].append(event)
+            } else {
+                found.retractions[target, default: []].append(event)
+            }
+            found.targets.insert(target)
+            found.all.append(event)
+            return true
+        }
+        return found
+    }
+}
+
+extension Amendments {
+    static func mayBeAmendment(_ line: UnsafeRawBufferPointer) -> Bool {
+        let needle: StaticString = "\"type\":\"event."
+        let n = needle.utf8CodeUnitCount
+        let first = needle.utf8Start[0]
+        var i = max(0, line.count - 64)
+        while i + n <= line.count {
+            if line[i] == first {
+                var k = 1
+                while k < n && line[i + k] == needle.utf8Start[k] { k += 1 }
+                if k == n { return true }
+            }
+            i += 1
+        }
+        return false
+    }
+}
+
+/// Where a view's history comes from: read once, on first use, and shared by the view's
+/// copies (a reference type for that cache; the lock makes it safe across threads).
+final class ViewSource: @unchecked Sendable {
+    /// The state the streaming fold computed, at `validAt`.
+    let state: ProjectState?
+    let validAt: Int64?
+    private let lock = NSLock()
+    private var cached: History?
+    private let read: (@Sendable () throws -> History)?
+
+    init(state: ProjectState, validAt: Int64, read: @escaping @Sendable () throws -> History) {
+        self.state = state
+        self.validAt = validAt
+        self.read = read
+    }
+
+    init(history: History) {
+        state = nil
+        validAt = nil
+        cached = history
+        read = nil
+    }
+
+    var history: History {
+        lock.lock()
+        defer { lock.unlock() }
+        if let cached { return cached }
+        do {
+            let history = try read!()
+            cached = history
+            return history
+        } catch {
+            // The same lines were read and checked a moment ago, when the view was made.
+            fatalError("recoveryctl: reading the log a second time failed: \(error)")
+        }
+    }
 }
