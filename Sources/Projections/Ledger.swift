@@ -57,7 +57,8 @@ public struct Ledger: Sendable {
         let fold = try streamingFold(asOf: asOfMillis, validAt: valid)
         let log = self.log
         let source = ViewSource(state: fold.state, validAt: valid) {
-            let history = try Ledger.history(of: log, asOf: asOfMillis).history
+            // Only as far as the fold read: a writer may have appended since.
+            let history = try Ledger.history(of: log, asOf: asOfMillis, upTo: fold.head.seq).history
             guard history.head == fold.head else {
                 throw LogError.integrity(IntegrityFailure(place: LogPlace(seq: history.head.seq, file: "", line: 0),
                                                           reason: "the log changed while it was read (head \(fold.head), then \(history.head))"))
@@ -69,10 +70,11 @@ public struct Ledger: Sendable {
     }
 
     /// Every event recorded by `asOf`, corrections applied: the whole history in memory.
-    static func history(of log: EventLog, asOf: Int64?) throws -> (history: History, tornTail: TornTail?) {
+    static func history(of log: EventLog, asOf: Int64?, upTo last: Int = Int.max) throws -> (history: History, tornTail: TornTail?) {
         var history = History()
         // Every line's hash is recomputed: an answer never rests on a changed line.
         let summary = try log.read(checks: .hashes) { event in
+            if event.seq > last { return false }
             if let asOf, let recorded = Timestamp.millis(ofRecorded: event.recorded), recorded > asOf { return false }
             history.append(event)
             return true
