@@ -30,6 +30,8 @@ public enum KPI {
 
         func add(_ kpi: String, _ scope: String, period: String? = nil, actual: Int?, target: Int?, running: Bool = false) {
             let target = state.targetOverride(kpi: kpi, scope: scope, period: period) ?? target
+            // Any row whose period has not ended by the valid time is still running (SPEC §5).
+            let running = running || period.flatMap(Period.init).map { $0 >= Period(containing: today, length: $0.length) } ?? false
             var met: Bool? = nil
             if let target, let actual {
                 met = actual >= target ? true : (running ? nil : false)

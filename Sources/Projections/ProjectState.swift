@@ -108,6 +108,10 @@ public struct ProjectState: Sendable, Equatable, Codable {
     /// In seq order; the latest matching one wins.
     public var targets: [Target] = []
     public var attendance: [Attendance] = []
+    /// Per unit, the date from which each of its members holds, so that a value recorded
+    /// late for an earlier date does not replace a later one (SPEC §5: a unit's latest
+    /// `headcount` by then is the latest in valid time, not the last recorded).
+    var unitValueDates: [String: [String: String]] = [:]
 
     public init() {}
 
@@ -127,11 +131,19 @@ public struct ProjectState: Sendable, Equatable, Codable {
         case "unit.registered":
             guard let id = s("unit") else { return }
             units[id] = Unit(name: s("name") ?? id, headcount: i("headcount"), parent: s("parent"))
+            let date = Timestamp.calendarDate(ofOccurred: fact.occurred)?.description ?? fact.occurred
+            unitValueDates[id] = Dictionary(uniqueKeysWithValues: ["name", "headcount", "parent"].filter { d[$0] != nil }.map { ($0, date) })
         case "unit.updated":
             guard let id = s("unit"), units[id] != nil else { return }
-            if let name = s("name") { units[id]!.name = name }
-            if let headcount = i("headcount") { units[id]!.headcount = headcount }
-            if let parent = s("parent") { units[id]!.parent = parent }
+            let date = Timestamp.calendarDate(ofOccurred: fact.occurred)?.description ?? fact.occurred
+            func holdsFromLater(_ member: String) -> Bool {
+                guard date >= unitValueDates[id]?[member] ?? "" else { return false }
+                unitValueDates[id, default: [:]][member] = date
+                return true
+            }
+            if let name = s("name"), holdsFromLater("name") { units[id]!.name = name }
+            if let headcount = i("headcount"), holdsFromLater("headcount") { units[id]!.headcount = headcount }
+            if let parent = s("parent"), holdsFromLater("parent") { units[id]!.parent = parent }
         case "team.established":
             guard let id = s("team") else { return }
             let plan = d["plan"]?.objectValue
