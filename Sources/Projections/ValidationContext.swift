@@ -148,9 +148,10 @@ struct ValidationContext {
         var stream = Catalog.stream(of: type, data: new.data)
         switch type.name {
         case History.correctedType, History.retractedType:
-            let target = try correctionTarget(new.data, history: fullHistory(log))
+            let history = try fullHistory(log)
+            let target = try correctionTarget(new.data, history: history)
             stream = target.event.stream
-            if type.name == History.correctedType { try checkCorrection(new.data, of: target) }
+            if type.name == History.correctedType { try checkCorrection(new.data, of: target, history: history) }
         default:
             let needsHistory = type.members.contains { $0.kind == .seal && new.data[$0.name] != nil }
             let lookup = Validator.Lookup(streams: streams, texts: texts, erasedTexts: erasedTexts,
@@ -171,7 +172,7 @@ struct ValidationContext {
         return target
     }
 
-    private func checkCorrection(_ data: JSONObject, of target: ResolvedEvent) throws(ValidationError) {
+    private func checkCorrection(_ data: JSONObject, of target: ResolvedEvent, history: History) throws(ValidationError) {
         guard let type = Catalog.type(named: target.event.type) else { return }
         if let occurred = data["occurred"]?.stringValue, !Timestamp.isValidOccurred(occurred) {
             throw ValidationError("data.occurred", "\"\(occurred)\" is not a real date YYYY-MM-DD or a date-time with Z or an offset")
@@ -182,17 +183,19 @@ struct ValidationContext {
             guard let member = type.member(key) else {
                 throw ValidationError("data.changes.\(key)", "\(type.name) has no member \(key) (it takes: \(type.members.map(\.name).joined(separator: ", ")))")
             }
-            if key == type.streamMember {
-                throw ValidationError("data.changes.\(key)", "\(key) names what the event is about; retract the event and append a new one instead")
-            }
+
             if member.kind == .attachment {
                 throw ValidationError("data.changes.\(key)", "a text cannot be corrected; erase it and record a new one")
             }
             merged[key] = value
+            // The members a stream is derived from name what the event is about.
+            if Catalog.stream(of: type, data: merged) != target.event.stream {
+                throw ValidationError("data.changes.\(key)", "\(key) names what the event is about (\(target.event.stream)); retract the event and append a new one instead")
+            }
         }
         do {
             try Validator.checkData(merged, of: type, texts: .reference, path: "data.changes")
-            let lookup = Validator.Lookup(streams: streams, texts: texts, erasedTexts: erasedTexts, history: nil)
+            let lookup = Validator.Lookup(streams: streams, texts: texts, erasedTexts: erasedTexts, history: history)
             try Validator.checkReferences(merged, of: type, state: state, lookup: lookup, path: "data.changes", creating: false)
         } catch {
             throw ValidationError(error.member, "\(error.reason) (after the correction, the \(type.name) at seq \(target.event.seq) would be invalid)")
