@@ -158,6 +158,24 @@ func runProcess(_ arguments: [String], env: [String: String] = [:], timeout: Dou
     }
 }
 
+extension TemporaryDirectory {
+    /// A directory made elsewhere, to be removed like the others.
+    init(existing url: URL) { self.url = url }
+}
+
+extension XCTestCase {
+    /// A fresh directory under `parent` when that is a writable directory, else under the
+    /// system's temporary directory; deleted when the test ends.
+    func makeTemporaryDirectory(prefix: String, under parent: String) throws -> TemporaryDirectory {
+        guard access(parent, W_OK) == 0 else { return try makeTemporaryDirectory(prefix: prefix) }
+        let url = URL(fileURLWithPath: parent).appendingPathComponent("\(prefix)-\(UUID().uuidString)", isDirectory: true)
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        let directory = TemporaryDirectory(existing: url)
+        addTeardownBlock { directory.remove() }
+        return directory
+    }
+}
+
 /// Seconds on a monotonic clock.
 func monotonicSeconds() -> Double {
     var now = timespec()
