@@ -28,8 +28,12 @@ public enum KPI {
         var rows: [KPIRow] = []
         let today = Timestamp.calendarDate(ofMillis: validAt, in: zone)
 
+        // The targets by kpi and scope, so each row finds its own without a scan of all.
+        let targets = Dictionary(grouping: state.targets) { KPI.key($0.kpi, $0.scope) }
         func add(_ kpi: String, _ scope: String, period: String? = nil, actual: Int?, target: Int?, running: Bool = false) {
-            let target = state.targetOverride(kpi: kpi, scope: scope, period: period) ?? target
+            // `ProjectState.targetOverride`: the latest by seq among those of the kpi and scope.
+            let override = targets[KPI.key(kpi, scope)]?.last { $0.period == nil || $0.period == period }?.value
+            let target = override ?? target
             // Any row whose period has not ended by the valid time is still running (SPEC §5).
             let running = running || period.flatMap(Period.init).map { $0 >= Period(containing: today, length: $0.length) } ?? false
             var met: Bool? = nil
@@ -41,9 +45,14 @@ public enum KPI {
 
         // Staff, per team established and not closed.
         let employed = state.people.values.filter(\.employed)
+        var employedByTeam: [String: (peers: Int, professionals: Int)] = [:]
+        for person in employed {
+            if person.role == "peer" { employedByTeam[person.team, default: (0, 0)].peers += 1 }
+            if person.role == "professional" { employedByTeam[person.team, default: (0, 0)].professionals += 1 }
+        }
         for (id, team) in state.teams where !team.closed {
-            add("peers.employed", id, actual: employed.count { $0.team == id && $0.role == "peer" }, target: team.plan.peers)
-            add("professionals.employed", id, actual: employed.count { $0.team == id && $0.role == "professional" }, target: team.plan.professionals)
+            add("peers.employed", id, actual: employedByTeam[id]?.peers ?? 0, target: team.plan.peers)
+            add("professionals.employed", id, actual: employedByTeam[id]?.professionals ?? 0, target: team.plan.professionals)
         }
         let unitsWithPeer = Set(employed.filter { $0.role == "peer" }.flatMap { person -> [String] in
             guard let team = state.teams[person.team], !team.closed else { return [] }
@@ -52,12 +61,17 @@ public enum KPI {
         add("units.with-peer", "project", actual: unitsWithPeer.count, target: state.units.count)
 
         // Training.
-        for (id, unit) in state.units {
-            let participants = state.trainings.values.reduce(0) { $0 + ($1.participants[id] ?? 0) }
-            add("training.participants", id, actual: participants, target: unit.headcount)
+        var participantsByUnit: [String: Int] = [:]
+        var heldByKind: [String: Int] = [:]
+        for training in state.trainings.values {
+            for (unit, count) in training.participants { participantsByUnit[unit, default: 0] += count }
+            heldByKind[training.kind, default: 0] += 1
         }
-        for kind in Set(state.trainings.values.map(\.kind)) {
-            add("training.held", kind, actual: state.trainings.values.count { $0.kind == kind }, target: nil)
+        for (id, unit) in state.units {
+            add("training.participants", id, actual: participantsByUnit[id] ?? 0, target: unit.headcount)
+        }
+        for (kind, held) in heldByKind {
+            add("training.held", kind, actual: held, target: nil)
         }
 
         // Meetings, per body and period of its cadence.
@@ -115,4 +129,11 @@ public enum KPI {
             (a.kpi, a.scope, a.period ?? "") < (b.kpi, b.scope, b.period ?? "")
         }
     }
+
+    struct TargetKey: Hashable {
+        var kpi: String
+        var scope: String
+    }
+
+    static func key(_ kpi: String, _ scope: String) -> TargetKey { TargetKey(kpi: kpi, scope: scope) }
 }
