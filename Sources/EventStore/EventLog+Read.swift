@@ -1,3 +1,5 @@
+import Foundation
+
 /// A place between two lines of the log, from which a reader can resume: the segment,
 /// the byte offset in it, and the event just before.
 public struct LogPosition: Sendable, Equatable, Codable {
@@ -46,14 +48,80 @@ extension EventLog {
     /// must also be canonical and hash to its `hash`. Anything else throws
     /// `LogError.integrity` naming seq, file and line. A torn tail is returned in the
     /// summary, not thrown.
+    ///
+    /// A long read (more than `pipelineThreshold` bytes) parses and checks the lines on a
+    /// second thread while `body` runs on the calling one, a bounded queue of events
+    /// between them; `body` sees the same events, and the same error at the same place.
     @discardableResult
     public func read(from position: LogPosition = .start, checks: ReadChecks = [], _ body: (Event) throws -> Bool) throws -> ReadSummary {
+        try readEvents(from: position, checks: checks) { event, _ in try body(event) }
+    }
+
+    /// `read`, also giving `body` the position just after each event (its segment and line).
+    func readEvents(from position: LogPosition, checks: ReadChecks, _ body: (Event, LogPosition) throws -> Bool) throws -> ReadSummary {
+        if ProcessInfo.processInfo.activeProcessorCount > 1, (try? bytesToRead(from: position)) ?? 0 > EventLog.pipelineThreshold {
+            return try readPipelined(from: position, checks: checks, body)
+        }
         var state = ChainCursor(position: position)
         try scanLines(from: position) { line, place in
             let event = try state.accept(line: line, place: place, checks: checks)
-            return try body(event)
+            return try body(event, state.position)
         } tail: { state.tornTail = $0 }
         return ReadSummary(end: state.position, tornTail: state.tornTail, lastRecorded: state.lastRecorded)
+    }
+
+    /// Reads longer than this many bytes parse on a second thread.
+    static let pipelineThreshold = 4 << 20
+
+    /// The bytes of the segments from `position` on.
+    func bytesToRead(from position: LogPosition) throws -> Int {
+        try segmentNumbers().filter { $0 >= position.segment }.reduce(0) { total, number in
+            total + max(0, (FileIO.size(ofPath: segmentPath(number)) ?? 0) - (number == position.segment ? position.offset : 0))
+        }
+    }
+
+    /// `read`, with the lines parsed and checked on a second thread.
+    private func readPipelined(from position: LogPosition, checks: ReadChecks, _ body: (Event, LogPosition) throws -> Bool) throws -> ReadSummary {
+        let pipe = ReadPipeline()
+        let log = self
+        let producer = Thread {
+            var state = ChainCursor(position: position)
+            var chunk = ReadPipeline.Chunk()
+            do {
+                try log.scanLines(from: position) { line, place in
+                    let event = try state.accept(line: line, place: place, checks: checks)
+                    chunk.events.append(event)
+                    chunk.ends.append(state.position)
+                    if chunk.events.count == ReadPipeline.chunkSize {
+                        guard pipe.put(chunk) else { return false }
+                        chunk = ReadPipeline.Chunk()
+                    }
+                    return true
+                } tail: { state.tornTail = $0 }
+                _ = pipe.put(chunk)
+                pipe.finish(tornTail: state.tornTail, error: nil)
+            } catch {
+                _ = pipe.put(chunk)
+                pipe.finish(tornTail: nil, error: error)
+            }
+        }
+        producer.start()
+        defer { pipe.cancelAndWait() }
+
+        var end = position
+        var lastRecorded: String?
+        while let chunk = pipe.take() {
+            for (event, eventEnd) in zip(chunk.events, chunk.ends) {
+                end = eventEnd
+                lastRecorded = event.recorded
+                if try !body(event, eventEnd) {
+                    return ReadSummary(end: end, tornTail: nil, lastRecorded: lastRecorded)
+                }
+            }
+        }
+        let (tornTail, failure) = pipe.outcome()
+        if let failure { throw failure }
+        return ReadSummary(end: end, tornTail: tornTail, lastRecorded: lastRecorded)
     }
 
     /// Calls `body` with every whole line of the log (without its newline) and the seq
@@ -199,5 +267,73 @@ struct ChainCursor {
         position = LogPosition(segment: location.segment, offset: location.offset + location.length,
                                linesBefore: location.line, seq: event.seq, hash: event.hash)
         lastRecorded = event.recorded
+    }
+}
+
+/// The queue between the thread that parses a long read and the one that consumes it:
+/// a reference type because both threads share it; every field is guarded by `condition`.
+final class ReadPipeline: @unchecked Sendable {
+    struct Chunk {
+        var events: [Event] = []
+        /// Where reading may resume after each event.
+        var ends: [LogPosition] = []
+    }
+
+    static let chunkSize = 1024
+    static let maxChunks = 16
+
+    private let condition = NSCondition()
+    private var chunks: [Chunk] = []
+    private var finished = false
+    private var cancelled = false
+    private var producerDone = false
+    private var tornTail: TornTail?
+    private var failure: (any Error)?
+
+    /// Queues a chunk, waiting for room; false once the consumer stopped.
+    func put(_ chunk: Chunk) -> Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        while chunks.count >= ReadPipeline.maxChunks && !cancelled { condition.wait() }
+        if cancelled { return false }
+        if !chunk.events.isEmpty { chunks.append(chunk) }
+        condition.broadcast()
+        return true
+    }
+
+    func finish(tornTail: TornTail?, error: (any Error)?) {
+        condition.lock()
+        self.tornTail = tornTail
+        failure = error
+        finished = true
+        producerDone = true
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    /// The next chunk in order; nil once the producer finished and all were taken.
+    func take() -> Chunk? {
+        condition.lock()
+        defer { condition.unlock() }
+        while chunks.isEmpty && !finished { condition.wait() }
+        if chunks.isEmpty { return nil }
+        let chunk = chunks.removeFirst()
+        condition.broadcast()
+        return chunk
+    }
+
+    func outcome() -> (TornTail?, (any Error)?) {
+        condition.lock()
+        defer { condition.unlock() }
+        return (tornTail, failure)
+    }
+
+    /// Stops the producer (if it still runs) and waits until it has left.
+    func cancelAndWait() {
+        condition.lock()
+        cancelled = true
+        condition.broadcast()
+        while !producerDone { condition.wait() }
+        condition.unlock()
     }
 }

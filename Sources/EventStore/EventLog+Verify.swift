@@ -31,10 +31,9 @@ extension EventLog {
         var lastPlace = LogPlace(seq: 1, file: EventLog.segmentName(1), line: 1)
 
         do {
-            var cursor = ChainCursor(position: .start)
-            try scanLines(from: .start) { line, location in
-                let place = LogPlace(seq: cursor.position.seq + 1, file: location.file, line: location.line)
-                let event = try cursor.accept(line: line, place: location, checks: .hashes)
+            let summary = try readEvents(from: .start, checks: .hashes) { event, end in
+                let file = EventLog.segmentName(end.segment)
+                let place = LogPlace(seq: event.seq, file: file, line: end.linesBefore)
                 guard ids.insert(UUIDKey(event.id)).inserted else {
                     throw LogError.integrity(IntegrityFailure(place: place, reason: "id \(event.id) was already used by an earlier event"))
                 }
@@ -50,9 +49,10 @@ extension EventLog {
                 }
                 report.events = event.seq
                 report.head = LogHead(seq: event.seq, hash: event.hash, recorded: event.recorded)
-                lastPlace = LogPlace(seq: event.seq + 1, file: location.file, line: location.line + 1)
+                lastPlace = LogPlace(seq: event.seq + 1, file: file, line: end.linesBefore + 1)
                 return true
-            } tail: { report.tornTail = $0 }
+            }
+            report.tornTail = summary.tornTail
         } catch LogError.integrity(let failure) {
             report.failure = failure
             return report
