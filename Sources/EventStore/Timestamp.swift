@@ -21,9 +21,14 @@ public enum Timestamp {
 
         /// Parses exactly `YYYY-MM-DD`.
         public init?(_ text: some StringProtocol) {
-            let b = Array(text.utf8)
-            guard b.count == 10, b[4] == UInt8(ascii: "-"), b[7] == UInt8(ascii: "-"),
-                  let y = Timestamp.digits(b, 0, 4), let m = Timestamp.digits(b, 5, 2), let d = Timestamp.digits(b, 8, 2)
+            guard text.utf8.count == 10, let date = Timestamp.withUTF8(text, { CalendarDate(bytes: $0, at: 0) }) else { return nil }
+            self = date
+        }
+
+        /// `YYYY-MM-DD` at `start` of `b` (which may go on after it).
+        init?(bytes b: UnsafeBufferPointer<UInt8>, at start: Int) {
+            guard b.count >= start + 10, b[start + 4] == UInt8(ascii: "-"), b[start + 7] == UInt8(ascii: "-"),
+                  let y = Timestamp.digits(b, start, 4), let m = Timestamp.digits(b, start + 5, 2), let d = Timestamp.digits(b, start + 8, 2)
             else { return nil }
             self.init(year: y, month: m, day: d)
         }
@@ -96,16 +101,16 @@ public enum Timestamp {
     }
 
     public static func isValidRecorded(_ text: String) -> Bool {
-        let b = Array(text.utf8)
-        return b.count == 24 && b[23] == UInt8(ascii: "Z") && b[19] == UInt8(ascii: ".")
-            && digits(b, 20, 3) != nil && parseDateTime(b[0..<19]) != nil
+        guard text.utf8.count == 24 else { return false }
+        return withUTF8(text) { b in
+            b[23] == UInt8(ascii: "Z") && b[19] == UInt8(ascii: ".") && digits(b, 20, 3) != nil && parseDateTime(b) != nil
+        }
     }
 
     /// The instant of a `recorded` string; nil when it is not one.
     public static func millis(ofRecorded text: String) -> Int64? {
         guard isValidRecorded(text) else { return nil }
-        let b = Array(text.utf8)
-        return parseDateTime(b[0..<19]).map { $0 + Int64(digits(b, 20, 3)!) }
+        return withUTF8(text) { b in parseDateTime(b).map { $0 + Int64(digits(b, 20, 3)!) } }
     }
 
     // MARK: occurred
@@ -124,8 +129,12 @@ public enum Timestamp {
 
     /// Parses `YYYY-MM-DDTHH:MM:SS[.fraction](Z|±HH:MM)` into an instant.
     public static func parseOffsetDateTime(_ text: String) -> Int64? {
-        let b = Array(text.utf8)
-        guard b.count >= 20, let base = parseDateTime(b[0..<19]) else { return nil }
+        guard text.utf8.count >= 20 else { return nil }
+        return withUTF8(text) { parseOffsetDateTime(bytes: $0) }
+    }
+
+    static func parseOffsetDateTime(bytes b: UnsafeBufferPointer<UInt8>) -> Int64? {
+        guard b.count >= 20, let base = parseDateTime(b) else { return nil }
         var i = 19
         var millis: Int64 = 0
         if b[i] == UInt8(ascii: ".") {
@@ -184,7 +193,14 @@ public enum Timestamp {
         a >= 0 ? a / b : -((-a + b - 1) / b)
     }
 
-    static func digits(_ b: [UInt8], _ start: Int, _ count: Int) -> Int? {
+    /// Calls `body` with the UTF-8 of `text`, in place when it is contiguous.
+    @inline(__always)
+    static func withUTF8<T>(_ text: some StringProtocol, _ body: (UnsafeBufferPointer<UInt8>) -> T) -> T {
+        if let result = text.utf8.withContiguousStorageIfAvailable(body) { return result }
+        return Array(text.utf8).withUnsafeBufferPointer(body)
+    }
+
+    static func digits(_ b: UnsafeBufferPointer<UInt8>, _ start: Int, _ count: Int) -> Int? {
         guard start + count <= b.count else { return nil }
         var value = 0
         for i in start..<(start + count) {
@@ -194,11 +210,10 @@ public enum Timestamp {
         return value
     }
 
-    /// `YYYY-MM-DDTHH:MM:SS` as UTC milliseconds.
-    static func parseDateTime(_ slice: ArraySlice<UInt8>) -> Int64? {
-        let b = Array(slice)
-        guard b.count == 19, b[10] == UInt8(ascii: "T"), b[13] == UInt8(ascii: ":"), b[16] == UInt8(ascii: ":"),
-              let date = CalendarDate(String(decoding: b[0..<10], as: UTF8.self)),
+    /// `YYYY-MM-DDTHH:MM:SS` at the start of `b` (which may go on after it) as UTC milliseconds.
+    static func parseDateTime(_ b: UnsafeBufferPointer<UInt8>) -> Int64? {
+        guard b.count >= 19, b[10] == UInt8(ascii: "T"), b[13] == UInt8(ascii: ":"), b[16] == UInt8(ascii: ":"),
+              let date = CalendarDate(bytes: b, at: 0),
               let h = digits(b, 11, 2), let m = digits(b, 14, 2), let s = digits(b, 17, 2),
               h <= 23, m <= 59, s <= 59 else { return nil }
         return (Int64(date.daysSinceEpoch) * 86_400 + Int64(h * 3600 + m * 60 + s)) * 1000

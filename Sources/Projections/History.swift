@@ -18,7 +18,7 @@ public struct ResolvedEvent: Sendable, Equatable {
 
     /// A fact the folds count: not retracted, and not itself a correction, retraction
     /// or bookkeeping of the store.
-    public var isFact: Bool { retractedBy == nil && !History.metaTypes.contains(event.type) }
+    public var isFact: Bool { retractedBy == nil && !History.isMetaType(event.type) }
 
     /// Applies an `event.corrected` aimed at this event (SPEC §4): its `changes` replace
     /// those members of `data`, its `occurred` replaces `occurred`. The one place a
@@ -40,6 +40,12 @@ public struct ResolvedEvent: Sendable, Equatable {
     /// its `occurred`, as corrected, is not later. Plain dates start at midnight in `zone`.
     func isValid(at validAt: Int64?, in zone: TimeZone) -> Bool {
         guard let validAt else { return true }
+        // A plain date two days before the valid time's UTC date is before it in any
+        // zone (offsets stay within ±1 day): no time zone needed for most facts.
+        let validDay = Int(validAt >= 0 ? validAt / 86_400_000 : (validAt - 86_399_999) / 86_400_000)
+        if let date = Timestamp.CalendarDate(occurred), date.daysSinceEpoch + 2 <= validDay {
+            return true
+        }
         return (History.instant(ofOccurred: occurred, in: zone) ?? Int64.max) <= validAt
     }
 }
@@ -51,6 +57,14 @@ public struct History: Sendable {
     public static let correctedType = "event.corrected"
     public static let retractedType = "event.retracted"
     static let metaTypes: Set<String> = [correctedType, retractedType, EventLog.textErasedType, EventLog.tailQuarantinedType]
+
+    /// `metaTypes.contains(type)`, without hashing the string.
+    static func isMetaType(_ type: String) -> Bool {
+        switch type {
+        case correctedType, retractedType, EventLog.textErasedType, EventLog.tailQuarantinedType: true
+        default: false
+        }
+    }
 
     /// Every event in seq order (index = seq − 1).
     public private(set) var events: [ResolvedEvent] = []

@@ -75,8 +75,24 @@ public struct JSONObject: Sendable, Equatable {
     }
 
     /// RFC 8785 §3.2.3: member names sorted by their UTF-16 code units.
+    ///
+    /// Compares the UTF-8 bytes up to the first difference: where that difference is
+    /// between ASCII bytes (or one name ends first), byte order is UTF-16 order; only
+    /// a difference between non-ASCII bytes is settled by the UTF-16 code units.
     public static func precedes(_ a: String, _ b: String) -> Bool {
-        a.utf16.lexicographicallyPrecedes(b.utf16)
+        // 0: undecided by the bytes, 1: a precedes b, 2: it does not.
+        let verdict = a.utf8.withContiguousStorageIfAvailable { x -> Int in
+            b.utf8.withContiguousStorageIfAvailable { y -> Int in
+                let n = min(x.count, y.count)
+                var i = 0
+                while i < n && x[i] == y[i] { i += 1 }
+                if i == n { return x.count < y.count ? 1 : 2 }
+                guard x[i] < 0x80 && y[i] < 0x80 else { return 0 }
+                return x[i] < y[i] ? 1 : 2
+            } ?? 0
+        } ?? 0
+        if verdict != 0 { return verdict == 1 }
+        return a.utf16.lexicographicallyPrecedes(b.utf16)
     }
 
     static func sameName(_ a: String, _ b: String) -> Bool {
