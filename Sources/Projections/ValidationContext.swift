@@ -20,6 +20,12 @@ struct ValidationContext {
     private var provisional: [Event] = []
     /// Events read since the checkpoint this context was loaded from.
     private(set) var eventsSinceCheckpoint = 0
+    /// Ids whose entries in `state` may be out of date: a correction or retraction of
+    /// the batch changed an earlier event, and `state` was not folded again yet (see
+    /// `applyProvisionally`). Empty when `state` is exact.
+    private var staleIDs: Set<String> = []
+    /// Whether `state` may differ from the exact fold in what validation does not read.
+    private var contentIsStale = false
 
     init() {}
 
@@ -97,6 +103,8 @@ struct ValidationContext {
     private mutating func refoldState(_ log: EventLog) throws {
         let full = try fullHistory(log)
         state = ProjectState(facts: full.events.filter(\.isFact))
+        staleIDs = []
+        contentIsStale = false
     }
 
     /// The whole history up to `position`, read once and then kept current.
@@ -145,6 +153,7 @@ struct ValidationContext {
     /// it its stream. `new` is already shape-checked, its texts stored, its id set.
     mutating func validate(_ new: NewEvent, log: EventLog, texts form: Validator.TextForm = .reference) throws -> EventDraft {
         let type = try Validator.checkShape(new, texts: form)
+        if !staleIDs.isEmpty, try names(new, anyOf: staleIDs, log: log) { try refoldState(log) }
         var stream = Catalog.stream(of: type, data: new.data)
         switch type.name {
         case History.correctedType, History.retractedType:
@@ -203,6 +212,19 @@ struct ValidationContext {
     }
 
     /// Lets the next events of the same batch see this one.
+    ///
+    /// A correction or retraction changes an earlier event, and the fold cannot be
+    /// undone, so the exact state is a fold of everything again. Doing that for each
+    /// one made a large import quadratic. Instead:
+    /// - a correction cannot change what validation reads of the state (whether a thing
+    ///   exists, a team is closed, a person employed, a handover open: the members that
+    ///   decide those name the event's stream and cannot be corrected), so it only
+    ///   leaves the state's other contents behind (`contentIsStale`);
+    /// - a retraction can undo an existence, at the ids its target's fold writes (its
+    ///   stream's key, and a meeting's body); those are noted (`staleIDs`) and the state
+    ///   is folded again before an event naming one of them is validated.
+    /// `settle` folds again at the end. `ValidationContextTests` compare this with
+    /// folding again after every correction and retraction.
     mutating func applyProvisionally(_ draft: EventDraft, seq: Int, log: EventLog) throws {
         let event = Event(seq: seq, id: draft.id ?? "", type: draft.type, v: draft.v, stream: draft.stream, occurred: draft.occurred,
                           recorded: "", actor: draft.actor, source: draft.source, data: draft.data, prev: "", hash: "")
@@ -210,9 +232,65 @@ struct ValidationContext {
         provisional.append(event)
         let changesEarlier = history?.append(event) ?? (draft.type == History.correctedType || draft.type == History.retractedType)
         if changesEarlier {
-            state = ProjectState(facts: try fullHistory(log).events.filter(\.isFact))
+            if ValidationContext.refoldsAtOnce {
+                state = ProjectState(facts: try fullHistory(log).events.filter(\.isFact))
+            } else if draft.type == History.retractedType,
+                      let target = draft.data["target"]?.stringValue.flatMap({ history?.event(id: $0) }) {
+                staleIDs.formUnion(ValidationContext.writtenIDs(of: target))
+                contentIsStale = true
+            } else {
+                contentIsStale = true
+            }
         } else if !History.metaTypes.contains(event.type) {
             state.apply(ResolvedEvent(event))
         }
+    }
+
+    /// Folds again after every correction and retraction of a batch, as before
+    /// `staleIDs`: for the tests that compare the two.
+    nonisolated(unsafe) static var refoldsAtOnce = false
+
+    /// Folds the state again if a correction or retraction left it out of date.
+    mutating func settle(_ log: EventLog) throws {
+        if contentIsStale { try refoldState(log) }
+    }
+
+    /// The ids at which folding `resolved` may write what validation reads: the thing
+    /// its stream names (a unit, team, person, case, body, meeting, training or
+    /// milestone), and for a meeting, its body. Notes, targets and counts write none.
+    static func writtenIDs(of resolved: ResolvedEvent) -> [String] {
+        guard let type = Catalog.type(named: resolved.event.type), let member = type.streamMember,
+              let kind = type.member(member)?.kind else { return [] }
+        var ids: [String] = []
+        switch kind {
+        case .creates, .reference:
+            if let id = resolved.event.data[member]?.stringValue { ids.append(id) }
+        default:
+            return []
+        }
+        if resolved.event.type == "meeting.held" {
+            if let body = resolved.event.data["body"]?.stringValue { ids.append(body) }
+            if let body = resolved.data["body"]?.stringValue { ids.append(body) }
+        }
+        return ids
+    }
+
+    /// Whether `new` names one of `ids` in its data, or, for a correction or
+    /// retraction, in its target's data.
+    private mutating func names(_ new: NewEvent, anyOf ids: Set<String>, log: EventLog) throws -> Bool {
+        func mentions(_ value: JSONValue) -> Bool {
+            switch value {
+            case .string(let s): return ids.contains(s)
+            case .array(let items): return items.contains(where: mentions)
+            case .object(let object): return object.members.contains { ids.contains($0.key) || mentions($0.value) }
+            default: return false
+            }
+        }
+        if mentions(.object(new.data)) { return true }
+        if new.type == History.correctedType || new.type == History.retractedType,
+           let target = new.data["target"]?.stringValue.flatMap({ try? fullHistory(log).event(id: $0) }) {
+            return mentions(.object(target.data)) || mentions(.object(target.event.data)) || ids.contains(where: { target.event.stream.hasSuffix("/" + $0) })
+        }
+        return false
     }
 }
