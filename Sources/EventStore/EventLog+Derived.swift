@@ -25,4 +25,12 @@ extension EventLog {
               let event = try? Event(json: object) else { return false }
         return event.seq == position.seq && event.hash == position.hash && event.computedHash() == event.hash
     }
+
+    /// Whether the log ends exactly at `position`: it is in the last segment, nothing
+    /// follows it (no line, no torn tail), and the line before is the event it names.
+    public func endsAt(_ position: LogPosition) throws -> Bool {
+        guard try segmentNumbers().last == position.segment,
+              FileIO.size(ofPath: segmentPath(position.segment)) == position.offset else { return false }
+        return try lineMatches(before: position)
+    }
 }

@@ -31,13 +31,19 @@ public struct Ledger: Sendable {
 
         /// The facts valid at `validAt`, corrections applied.
         public var facts: [ResolvedEvent] { history.facts(validAt: validAt, in: timeZone) }
-        /// The fold of `facts`; computed while the log was read, unless `history` or
-        /// `validAt` were changed since.
+        /// The fold of `facts`; computed while the log was read (or from the KPI
+        /// checkpoint's position, when first asked for), unless `history` or `validAt`
+        /// were changed since.
         public var state: ProjectState {
-            if let folded = source.state, source.validAt == validAt { return folded }
+            if source.validAt == validAt, let folded = source.state { return folded }
             return ProjectState(facts: facts)
         }
-        public var kpis: [KPIRow] { KPI.rows(of: state, validAt: validAt, in: timeZone) }
+        /// The KPI rows at `validAt`: from the KPI checkpoint when it answers this
+        /// question (see `KPICheckpoint`), else computed from `state` (and kept there).
+        public var kpis: [KPIRow] {
+            if source.validAt == validAt { return source.kpis { KPI.rows(of: state, validAt: validAt, in: timeZone) } }
+            return KPI.rows(of: state, validAt: validAt, in: timeZone)
+        }
     }
 
     /// Reads the log up to `asOf` (`recorded` ≤ T) for reading at `validAt` (`occurred`
@@ -54,9 +60,34 @@ public struct Ledger: Sendable {
         let asOfMillis = try asOf.map { text throws(ValidationError) in try Ledger.instant(text, option: "--as-of", zone: zone) }
         let validAtMillis = try validAt.map { text throws(ValidationError) in try Ledger.instant(text, option: "--valid-at", zone: zone) }
         let valid = validAtMillis ?? now
-        let fold = try streamingFold(asOf: asOfMillis, validAt: valid)
         let log = self.log
-        let source = ViewSource(state: fold.state, validAt: valid) {
+        let readHistory: @Sendable (Int) throws -> History = { last in
+            // Only as far as the view goes: a writer may have appended since.
+            try Ledger.history(of: log, asOf: asOfMillis, upTo: last).history
+        }
+        // At the head, the rows a cold read kept may already answer the question.
+        if asOfMillis == nil, let warm = KPICheckpoint.load(log, validAt: valid) {
+            let head = LogHead(seq: warm.position.seq, hash: warm.position.hash, recorded: warm.recorded)
+            let ledger = self
+            let source = ViewSource(rows: warm.rows, validAt: valid, state: {
+                let fold = try ledger.streamingFold(asOf: nil, validAt: valid, upTo: head.seq)
+                guard fold.head == head else { throw Ledger.changedWhileRead(head, fold.head) }
+                return fold.state
+            }, history: {
+                let history = try readHistory(head.seq)
+                guard history.head == head else { throw Ledger.changedWhileRead(head, history.head) }
+                return history
+            })
+            return View(head: head, tornTail: nil, asOf: nil, validAt: valid, validAtGiven: validAt != nil, timeZone: zone, source: source)
+        }
+        let fold = try streamingFold(asOf: asOfMillis, validAt: valid)
+        // Rows of every fact, at the head, with nothing torn: worth keeping for the next read.
+        var keepRows: (@Sendable ([KPIRow]) -> Void)?
+        if asOfMillis == nil, fold.tornTail == nil, fold.excludedFacts == 0, let end = fold.end {
+            let recorded = fold.head.recorded
+            keepRows = { rows in KPICheckpoint(position: end, recorded: recorded, validAt: valid, zone: zone, rows: rows).save(log) }
+        }
+        let source = ViewSource(state: fold.state, validAt: valid, keepRows: keepRows) {
             // Only as far as the fold read: a writer may have appended since.
             let history = try Ledger.history(of: log, asOf: asOfMillis, upTo: fold.head.seq).history
             guard history.head == fold.head else {
@@ -95,21 +126,22 @@ public struct Ledger: Sendable {
     ///
     /// Complexity: two reads of the log; memory grows with the state and the number of
     /// corrections, not with the number of events.
-    func streamingFold(asOf: Int64?, validAt: Int64) throws -> (state: ProjectState, head: LogHead, tornTail: TornTail?) {
+    func streamingFold(asOf: Int64?, validAt: Int64, upTo last: Int = Int.max) throws -> StreamingFold {
         let zone = log.timeZone
         let amendments = try Amendments.find(in: log)
         func counts(_ amendment: Event) -> Bool {
+            guard amendment.seq <= last else { return false }
             guard let asOf else { return true }
             return (Timestamp.millis(ofRecorded: amendment.recorded) ?? Int64.max) <= asOf
         }
-        var state = ProjectState()
-        var head = LogHead.empty
+        var fold = StreamingFold()
         var metAmendments: [String] = []
         var targetsSeen = Set<String>()
         var consistent = true
         let summary = try log.read(checks: .hashes) { event in
+            if event.seq > last { return false }
             if let asOf, let recorded = Timestamp.millis(ofRecorded: event.recorded), recorded > asOf { return false }
-            head = LogHead(seq: event.seq, hash: event.hash, recorded: event.recorded)
+            fold.head = LogHead(seq: event.seq, hash: event.hash, recorded: event.recorded)
             var resolved = ResolvedEvent(event)
             if event.type == History.correctedType || event.type == History.retractedType { metAmendments.append(event.hash) }
             if amendments.targets.contains(event.id) {
@@ -125,16 +157,40 @@ public struct Ledger: Sendable {
                     resolved.apply(retractionAt: retraction.seq)
                 }
             }
-            if resolved.isFact && resolved.isValid(at: validAt, in: zone) { state.apply(resolved) }
-            return true
+            if resolved.isFact {
+                if resolved.isValid(at: validAt, in: zone) { fold.state.apply(resolved) } else { fold.excludedFacts += 1 }
+            }
+            return event.seq < last
         }
         // Every amendment applied must be one this pass read, with the same bytes.
         if consistent { consistent = amendments.all.filter(counts).map(\.hash) == metAmendments }
         guard consistent else {
-            let (history, tornTail) = try Ledger.history(of: log, asOf: asOf)
-            return (ProjectState(facts: history.facts(validAt: validAt, in: zone)), history.head, tornTail)
+            let (history, tornTail) = try Ledger.history(of: log, asOf: asOf, upTo: last)
+            var slow = StreamingFold()
+            slow.state = ProjectState(facts: history.facts(validAt: validAt, in: zone))
+            slow.head = history.head
+            slow.tornTail = tornTail
+            return slow
         }
-        return (state, head, summary.tornTail)
+        fold.tornTail = summary.tornTail
+        fold.end = summary.end
+        return fold
+    }
+
+    /// What `streamingFold` found.
+    struct StreamingFold {
+        var state = ProjectState()
+        var head = LogHead.empty
+        var tornTail: TornTail?
+        /// Where the fold stopped reading; nil when the history answered instead.
+        var end: LogPosition?
+        /// Facts left out because they occurred after the valid time.
+        var excludedFacts = 0
+    }
+
+    static func changedWhileRead(_ before: LogHead, _ after: LogHead) -> LogError {
+        .integrity(IntegrityFailure(place: LogPlace(seq: after.seq, file: "", line: 0),
+                                    reason: "the log changed while it was read (head \(before), then \(after))"))
     }
 
     /// A time given on the command line: a plain date is the end of that day in `zone`.
@@ -359,39 +415,87 @@ extension Amendments {
     }
 }
 
-/// Where a view's history comes from: read once, on first use, and shared by the view's
-/// copies (a reference type for that cache; the lock makes it safe across threads).
+/// Where a view's state, rows and history come from: computed once, on first use, and
+/// shared by the view's copies (a reference type for that cache; the lock makes it safe
+/// across threads).
 final class ViewSource: @unchecked Sendable {
-    /// The state the streaming fold computed, at `validAt`.
-    let state: ProjectState?
+    /// The valid time the state and rows are for; nil when only a history was given.
     let validAt: Int64?
     private let lock = NSLock()
-    private var cached: History?
-    private let read: (@Sendable () throws -> History)?
+    private var cachedState: ProjectState?
+    private var cachedRows: [KPIRow]?
+    private var cachedHistory: History?
+    private let readState: (@Sendable () throws -> ProjectState)?
+    private let readHistory: (@Sendable () throws -> History)?
+    private let keepRows: (@Sendable ([KPIRow]) -> Void)?
 
-    init(state: ProjectState, validAt: Int64, read: @escaping @Sendable () throws -> History) {
-        self.state = state
+    /// After a streaming fold: the state is known, the history read on demand.
+    init(state: ProjectState, validAt: Int64, keepRows: (@Sendable ([KPIRow]) -> Void)? = nil, read: @escaping @Sendable () throws -> History) {
         self.validAt = validAt
-        self.read = read
+        cachedState = state
+        readState = nil
+        readHistory = read
+        self.keepRows = keepRows
+    }
+
+    /// From the KPI checkpoint: the rows are known, the rest read on demand.
+    init(rows: [KPIRow], validAt: Int64, state: @escaping @Sendable () throws -> ProjectState, history: @escaping @Sendable () throws -> History) {
+        self.validAt = validAt
+        cachedRows = rows
+        readState = state
+        readHistory = history
+        keepRows = nil
     }
 
     init(history: History) {
-        state = nil
         validAt = nil
-        cached = history
-        read = nil
+        cachedHistory = history
+        readState = nil
+        readHistory = nil
+        keepRows = nil
+    }
+
+    var state: ProjectState? {
+        lock.lock()
+        defer { lock.unlock() }
+        if let cachedState { return cachedState }
+        guard let readState else { return nil }
+        cachedState = ViewSource.again(readState)
+        return cachedState
+    }
+
+    func kpis(_ compute: () -> [KPIRow]) -> [KPIRow] {
+        lock.lock()
+        if let cachedRows {
+            lock.unlock()
+            return cachedRows
+        }
+        lock.unlock()
+        let rows = compute()
+        lock.lock()
+        defer { lock.unlock() }
+        if cachedRows == nil {
+            cachedRows = rows
+            keepRows?(rows)
+        }
+        return rows
     }
 
     var history: History {
         lock.lock()
         defer { lock.unlock() }
-        if let cached { return cached }
+        if let cachedHistory { return cachedHistory }
+        let history = ViewSource.again(readHistory!)
+        cachedHistory = history
+        return history
+    }
+
+    private static func again<T>(_ read: () throws -> T) -> T {
         do {
-            let history = try read!()
-            cached = history
-            return history
+            return try read()
         } catch {
-            // The same lines were read and checked a moment ago, when the view was made.
+            // The same lines were read and checked when the view was made (or the
+            // checkpoint matched them); failing now means the log changed underneath.
             fatalError("recoveryctl: reading the log a second time failed: \(error)")
         }
     }
