@@ -1,0 +1,198 @@
+@testable import EventStore
+import Foundation
+@testable import Projections
+import XCTest
+
+/// The fast paths of issue 6 give the same answers as the slow ones they stand in for:
+/// the canonical line reader and the strict parser, the streaming fold and the history,
+/// a warm KPI checkpoint and a cold replay, lazy and eager folding in a batch append.
+/// (No timings here: `Benchmarks/run.sh` measures.)
+final class FastPathTests: XCTestCase {
+    static let now = IncrementalReplayTests.now
+
+    /// A random valid log of `batches` batches, with corrections and retractions.
+    private func randomLog(seed: UInt64, batches: Int) throws -> (LedgerFixture, [String]) {
+        var rng = SplitMix64(seed: seed)
+        let f = try LedgerFixture(self)
+        var model = LogModel()
+        var recorded: [String] = []
+        for _ in 0..<batches {
+            let report = try f.ledger.append((0..<Int.random(in: 1...25, using: &rng)).map { _ in model.nextEvent(using: &rng) })
+            model.learn(from: report)
+            for reference in model.takeErasedTexts() { try f.log.deleteText(reference) }
+            recorded.append(report.head.recorded ?? "")
+            usleep(2_000)
+        }
+        return (f, recorded)
+    }
+
+    private func lines(of log: EventLog) throws -> [[UInt8]] {
+        var lines: [[UInt8]] = []
+        try log.forEachRawLine { line, _ in
+            lines.append(Array(line))
+            return true
+        }
+        return lines
+    }
+
+    // MARK: the canonical line reader
+
+    func testTheFastPathReadsEveryLineAsTheStrictParserDoes() throws {
+        let (f, _) = try randomLog(seed: 11, batches: 40)
+        let all = try lines(of: f.log)
+        XCTAssertGreaterThan(all.count, 300)
+        for (index, line) in all.enumerated() {
+            try line.withUnsafeBytes { bytes in
+                let canonical = try XCTUnwrap(CanonicalLine.scan(bytes), "line \(index + 1) is canonical, yet the fast path refused it")
+                let fast = try XCTUnwrap(Event(line: bytes, canonical: canonical))
+                guard case .object(let object) = try JSONParser.parse(bytes, integersOnly: true) else { return XCTFail("not an object") }
+                let strict = try Event(json: object)
+                XCTAssertEqual(fast, strict, "line \(index + 1)")
+                XCTAssertEqual(SHA256.hexString(canonical.computedDigest(of: bytes)), strict.computedHash(), "line \(index + 1)")
+                XCTAssertTrue(canonical.hashMatches(canonical.computedDigest(of: bytes), in: bytes))
+            }
+        }
+    }
+
+    /// Every JSONTestSuite document, placed as `data` in an otherwise canonical line (or
+    /// as a member's value when it is not an object): whenever the fast path accepts
+    /// the line, the strict parser accepts it too, reads the same event, and the line is
+    /// its own canonical form. The fast path may refuse more (then the strict path decides).
+    func testTheFastPathNeverAcceptsWhatTheStrictParserRefuses() throws {
+        let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("shared/testdata/JSONTestSuite/test_parsing").standardizedFileURL
+        guard FileManager.default.fileExists(atPath: folder.path) else {
+            throw XCTSkip("JSONTestSuite not found at \(folder.path); these cases were NOT run")
+        }
+        let names = try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0.hasSuffix(".json") }.sorted()
+        XCTAssertGreaterThan(names.count, 300)
+        let zeros = String(repeating: "0", count: 64)
+        var acceptedByFastPath = 0
+        for name in names {
+            let document = Array(try Data(contentsOf: folder.appendingPathComponent(name)))
+            for asData in [true, false] {
+                let data = asData ? document : Array("{\"a\":".utf8) + document + Array("}".utf8)
+                let line = Array("{\"actor\":\"a\",\"data\":".utf8) + data
+                    + Array(",\"hash\":\"\(zeros)\",\"id\":\"3f2c9a4e-8b1d-4c6e-9f0a-1b2c3d4e5f60\",\"occurred\":\"2021-03-31\",\"prev\":\"\(zeros)\",\"recorded\":\"2021-04-01T10:00:00.000Z\",\"seq\":1,\"stream\":\"unit/a\",\"type\":\"unit.registered\",\"v\":1}".utf8)
+                line.withUnsafeBytes { bytes in
+                    guard let canonical = CanonicalLine.scan(bytes) else { return }
+                    acceptedByFastPath += 1
+                    guard let value = try? JSONParser.parse(bytes, integersOnly: true) else {
+                        return XCTFail("\(name): the fast path accepted a line the strict parser refuses")
+                    }
+                    XCTAssertEqual(CanonicalJSON.encode(value), line, "\(name): the fast path accepted a line that is not canonical")
+                    if let fast = Event(line: bytes, canonical: canonical), case .object(let object) = value {
+                        XCTAssertEqual(fast, try? Event(json: object), name)
+                    }
+                }
+            }
+        }
+        XCTAssertGreaterThan(acceptedByFastPath, 20, "the suite's canonical documents should pass the fast path")
+    }
+
+    func testAChangedByteFailsTheFastPathOrItsHash() throws {
+        let (f, _) = try randomLog(seed: 12, batches: 10)
+        for line in try lines(of: f.log).prefix(40) {
+            for position in stride(from: 0, to: line.count, by: 7) {
+                var changed = line
+                changed[position] ^= 0x01
+                changed.withUnsafeBytes { bytes in
+                    guard let canonical = CanonicalLine.scan(bytes) else { return }
+                    let digest = canonical.computedDigest(of: bytes)
+                    // Only a byte inside the hash member itself can still be canonical; it no longer matches.
+                    XCTAssertFalse(canonical.hashMatches(digest, in: bytes) && changed != line, "a changed byte at \(position) went unnoticed")
+                }
+            }
+        }
+    }
+
+    // MARK: the streaming fold
+
+    func testTheStreamingFoldEqualsTheFoldOfTheHistory() throws {
+        let (f, recorded) = try randomLog(seed: 13, batches: 60)
+        let zone = f.log.timeZone
+        var asOfs: [Int64?] = [nil]
+        for index in stride(from: 0, to: recorded.count, by: 7) { asOfs.append(Timestamp.millis(ofRecorded: recorded[index])) }
+        let validAts: [Int64] = [FastPathTests.now] + ["2020-01-01", "2021-06-30", "2022-03-31"].map {
+            Timestamp.endOfDay(Timestamp.CalendarDate($0)!, in: zone)
+        }
+        for asOf in asOfs {
+            let history = try Ledger.history(of: f.log, asOf: asOf).history
+            for validAt in validAts {
+                let fold = try f.ledger.streamingFold(asOf: asOf, validAt: validAt)
+                XCTAssertEqual(fold.state, ProjectState(facts: history.facts(validAt: validAt, in: zone)), "asOf \(String(describing: asOf)), validAt \(validAt)")
+                XCTAssertEqual(fold.head, history.head)
+                XCTAssertNotNil(fold.end, "the streaming fold answered, not the history")
+            }
+        }
+    }
+
+    // MARK: the KPI checkpoint
+
+    func testAWarmKPICheckpointAnswersAsTheColdReplayAndOnlyAtItsHead() throws {
+        let (f, _) = try randomLog(seed: 14, batches: 30)
+        let checkpointPath = "\(f.path)/\(KPICheckpoint.fileName)"
+        let cold = try f.ledger.view(now: FastPathTests.now)
+        let coldRows = cold.kpis
+        XCTAssertTrue(FileManager.default.fileExists(atPath: checkpointPath), "a cold read at the head keeps its rows")
+        XCTAssertNotNil(KPICheckpoint.load(f.log, validAt: FastPathTests.now))
+        let warm = try f.ledger.view(now: FastPathTests.now)
+        XCTAssertEqual(warm.kpis, coldRows)
+        XCTAssertEqual(warm.head, cold.head)
+        XCTAssertEqual(warm.state, cold.state, "the state behind a warm view is folded on demand")
+        XCTAssertEqual(warm.history.head, cold.head)
+
+        // An earlier valid time, another day, or an as-of read: not from the checkpoint.
+        XCTAssertNil(KPICheckpoint.load(f.log, validAt: FastPathTests.now - 1))
+        XCTAssertNil(KPICheckpoint.load(f.log, validAt: FastPathTests.now + 1000))
+        // After an append the checkpoint no longer ends the log.
+        _ = try f.ledger.append([NewEvent(type: "unit.registered", data: JSONObject(["unit": .string("zz-new"), "name": .string("Ny")]),
+                                          occurred: "2021-01-01", actor: "t")])
+        XCTAssertNil(KPICheckpoint.load(f.log, validAt: FastPathTests.now))
+        let after = try f.ledger.view(now: FastPathTests.now)
+        try FileManager.default.removeItem(atPath: checkpointPath)
+        XCTAssertEqual(after.kpis, try f.ledger.view(now: FastPathTests.now).kpis)
+    }
+
+    // MARK: lazy folding in a batch
+
+    func testLazyAndEagerFoldingInABatchValidateAlike() throws {
+        defer { ValidationContext.refoldsAtOnce = false }
+        for seed in [UInt64(21), 22, 23] {
+            var reports: [[String]] = []
+            var states: [ValidationContext] = []
+            for eager in [true, false] {
+                ValidationContext.refoldsAtOnce = eager
+                var rng = SplitMix64(seed: seed)
+                let f = try LedgerFixture(self)
+                var model = LogModel()
+                var written: [String] = []
+                for _ in 0..<20 {
+                    let report = try f.ledger.append((0..<Int.random(in: 10...40, using: &rng)).map { _ in model.nextEvent(using: &rng) })
+                    model.learn(from: report)
+                    for reference in model.takeErasedTexts() { try f.log.deleteText(reference) }
+                    written += report.events.map { "\($0.event.type) \(CanonicalJSON.string(.object($0.event.data)))" }
+                }
+                reports.append(written)
+                states.append(try ValidationContext.replaying(f.log))
+            }
+            XCTAssertEqual(reports[0].count, reports[1].count, "seed \(seed)")
+            XCTAssertEqual(states[0].state, states[1].state, "seed \(seed)")
+        }
+
+        // A retraction undoes a unit; later in the same batch, naming it is refused either way.
+        for eager in [true, false] {
+            ValidationContext.refoldsAtOnce = eager
+            let f = try LedgerFixture(self)
+            let unit = NewEvent(type: "unit.registered", data: JSONObject(["unit": .string("u1"), "name": .string("Enhed")]),
+                                occurred: "2021-01-01", actor: "t", id: "3f2c9a4e-8b1d-4c6e-9f0a-1b2c3d4e5f60")
+            let retract = NewEvent(type: "event.retracted", data: JSONObject(["target": .string(unit.id!), "reason": .string("fejl")]),
+                                   occurred: "2021-01-02", actor: "t")
+            let update = NewEvent(type: "unit.updated", data: JSONObject(["unit": .string("u1"), "headcount": .integer(3)]),
+                                  occurred: "2021-01-03", actor: "t")
+            XCTAssertThrowsError(try f.ledger.append([unit, retract, update]), "eager: \(eager)") { error in
+                XCTAssertEqual((error as? Ledger.BatchRefused)?.refusals.map(\.index), [2], "eager: \(eager)")
+            }
+        }
+    }
+}
