@@ -182,13 +182,8 @@ final class BadInputReliabilityTests: XCTestCase {
         let script = "exec \(shellQuoted(CLILog.binary)) --log \(shellQuoted(log.path)) append unit.registered unit=u5 name=$'A\\xff\\xfeB'"
         let before = log.snapshot()
         let result = runProcess(["/bin/bash", "-c", script], env: ["RECOVERY_ACTOR": "tester"])
-        if result.status == 0 {
-            // Known bug, reported: the arguments are decoded with repair (CommandLine.arguments).
-            XCTAssertNotEqual(log.snapshot(), before)
-            throw XCTSkip("KNOWN BUG: invalid UTF-8 in an argument is replaced by U+FFFD and written (exit 0); see RELIABILITY.md")
-        }
         XCTAssertEqual(result.status, 1, result.stderr)
-        XCTAssertTrue(result.stderr.hasPrefix("Error: "), result.stderr)
+        XCTAssertTrue(result.stderr.hasPrefix("Error: argument 6 (\"name=A\u{FFFD}\u{FFFD}B\""), result.stderr)
         XCTAssertEqual(log.snapshot(), before)
     }
 
