@@ -56,9 +56,10 @@ enum CommandTable {
         abstract: "Validate one event and append it to the log.",
         discussion: """
             The data is given as key=value pairs, or as a JSON object with --data, or \
-            both. A value that reads as JSON (a number, a list, an object) is taken as \
-            JSON; anything else is a string. A text (text=…) is kept out of the log \
-            line, in attachments/; text=@FILE reads it from FILE.
+            both. Values are typed by the catalog: integer members as integers, lists \
+            and objects as JSON, every other member as the text typed. A text \
+            (text=…) is kept out of the log line, in attachments/; text=@FILE reads it \
+            from FILE.
 
             The event is checked against the catalog and the log (see 'recoveryctl \
             types'); a refusal names the member and why, and nothing is written (exit \
