@@ -430,10 +430,10 @@ struct Generator {
     /// Weights per mille of the ongoing events.
     static let mix: [(weight: Int, make: @Sendable (inout Generator, Int) -> Void)] = [
         (220, { $0.startHandover($1) }), (190, { $0.closeHandover($1) }), (170, { $0.countAttendance($1) }),
-        (90, { $0.holdMeeting($1) }), (40, { $0.recordMinutes($1) }), (60, { $0.hire($1) }), (50, { $0.leave($1) }),
-        (45, { $0.holdTraining($1) }), (25, { $0.recordNote($1) }), (20, { $0.setTarget($1) }), (15, { $0.updateUnit($1) }),
+        (90, { $0.holdMeeting($1) }), (15, { $0.recordMinutes($1) }), (60, { $0.hire($1) }), (50, { $0.leave($1) }),
+        (45, { $0.holdTraining($1) }), (10, { $0.recordNote($1) }), (20, { $0.setTarget($1) }), (15, { $0.updateUnit($1) }),
         (6, { $0.establishTeam($1) }), (3, { $0.closeTeam($1) }), (3, { $0.establishBody($1) }), (4, { $0.reachMilestone($1) }),
-        (2, { $0.eraseText($1) }), (40, { g, _ in g.correct() }), (17, { g, _ in g.retract() }),
+        (1, { $0.eraseText($1) }), (10, { g, _ in g.correct() }), (5, { g, _ in g.retract() }),
     ]
     static let totalWeight = mix.reduce(0) { $0 + $1.weight }
 
