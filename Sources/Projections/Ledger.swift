@@ -239,6 +239,7 @@ public struct Ledger: Sendable {
         // Events refused by their shape alone are left out, and the rest still checked
         // against the log (writing nothing), so one run reports every refusal.
         let misshapen = Set(refusals.map(\.index))
+        let callerChoseID = pending.map { $0.id != nil }
         let checkOnly = dryRun || !misshapen.isEmpty
 
         // Settle reused ids before storing texts, so a retry leaves no stray attachment.
@@ -274,7 +275,9 @@ public struct Ledger: Sendable {
                     results.append(nil)
                     continue
                 }
-                if let existing = try context.existing(new, index: index, count: events.count, log: log) {
+                // Only an id the caller chose can already be in the log: the others were drawn at random
+                // just now, and looking them up would read the whole history.
+                if callerChoseID[index], let existing = try context.existing(new, index: index, count: events.count, log: log) {
                     results.append(Appended(event: existing, existing: true))
                     continue
                 }
