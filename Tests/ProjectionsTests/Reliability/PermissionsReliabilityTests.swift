@@ -44,6 +44,9 @@ final class PermissionsReliabilityTests: XCTestCase {
             try (rows.joined(separator: "\n") + "\n").write(to: directory.appending("rows.jsonl"), atomically: true, encoding: .utf8)
             must(["import", directory.appending("rows.jsonl").path])
             must(["append", "attendance.counted", "offer=o", "venue=venue", "period=2021", "contacts=0"])
+            // Readers may keep derived files too (a KPI checkpoint).
+            must(["kpi"])
+            must(["verify"])
 
             XCTAssertGreaterThan(log.segments().count, 1, "umask \(mask): no second segment")
             XCTAssertTrue(FileManager.default.fileExists(atPath: "\(log.path)/quarantine"), "umask \(mask): nothing was quarantined")
