@@ -19,7 +19,7 @@ extension Commands {
         }
         for (key, value) in try assignments(invocation.arguments("key=value"), type: type) { data[key] = value }
         let new = NewEvent(type: type, data: data, occurred: invocation.value("occurred"), source: invocation.value("source"),
-                           actor: session.actor, id: invocation.value("id"))
+                           actor: try session.actor, id: invocation.value("id"))
         return try write([new], session: session)
     }
 
@@ -34,7 +34,7 @@ extension Commands {
         if changes.isEmpty && data["occurred"] == nil {
             try invocation.usageError("Give the corrected members as key=value, or --occurred, or both")
         }
-        let new = NewEvent(type: "event.corrected", data: data, source: invocation.value("source"), actor: session.actor)
+        let new = NewEvent(type: "event.corrected", data: data, source: invocation.value("source"), actor: try session.actor)
         return try write([new], session: session)
     }
 
@@ -42,14 +42,14 @@ extension Commands {
         let session = Session(invocation)
         let target = try resolveTarget(invocation, session: session)
         let data = JSONObject(["target": .string(target.id), "reason": .string(invocation.value("reason") ?? "")])
-        let new = NewEvent(type: "event.retracted", data: data, source: invocation.value("source"), actor: session.actor)
+        let new = NewEvent(type: "event.retracted", data: data, source: invocation.value("source"), actor: try session.actor)
         return try write([new], session: session)
     }
 
     static func erase(_ invocation: Invocation) throws -> Int32 {
         let session = Session(invocation)
         guard let reference = invocation.argument("ref") else { try invocation.usageError("Missing expected argument '<ref>'") }
-        let report = try session.ledger().erase(reference: reference, reason: invocation.value("reason") ?? "", actor: session.actor,
+        let report = try session.ledger().erase(reference: reference, reason: invocation.value("reason") ?? "", actor: try session.actor,
                                                 source: invocation.value("source"))
         Session.noteQuarantine(report.quarantined)
         printAppended(report, session: session)

@@ -25,7 +25,7 @@ extension Commands {
             throw CLIFailure.invalidInput("\(path):\(line): not valid UTF-8; nothing was written")
         }
         let progress = Progress(enabled: isTerminal(.stderr) && !invocation.json)
-        let actor = session.actor
+        let actor = try session.actor
         let rows: ImportRows
         if let type = invocation.value("type") {
             rows = ImportRows.csv(bytes, type: type, actor: actor, progress: progress)

@@ -14,11 +14,21 @@ struct Session {
     func ledger() throws -> Ledger { Ledger(log: try openLog()) }
 
     /// `--actor`, else `RECOVERY_ACTOR`, else the login name.
+    ///
+    /// The environment is read as bytes: `ProcessInfo` would repair invalid UTF-8 with
+    /// U+FFFD, and the actor is written into a line that can never be edited.
     var actor: String {
-        if let actor = invocation.value("actor") { return actor }
-        if let actor = invocation.environment["RECOVERY_ACTOR"], !actor.isEmpty { return actor }
-        if let user = getpwuid(geteuid())?.pointee.pw_name { return String(cString: user) }
-        return invocation.environment["USER"] ?? "unknown"
+        get throws {
+            if let actor = invocation.value("actor") { return actor }
+            if let raw = getenv("RECOVERY_ACTOR"), raw.pointee != 0 {
+                guard let actor = String(validatingCString: raw) else {
+                    throw CLIFailure.invalidInput("RECOVERY_ACTOR is not valid UTF-8; nothing was written", hint: "Set it to a UTF-8 name, or give --actor.")
+                }
+                return actor
+            }
+            if let user = getpwuid(geteuid())?.pointee.pw_name, let name = String(validatingCString: user) { return name }
+            return invocation.environment["USER"] ?? "unknown"
+        }
     }
 
     /// A view at `--as-of` / `--valid-at`, telling stderr about a torn tail.

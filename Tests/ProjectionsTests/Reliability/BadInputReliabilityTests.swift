@@ -192,13 +192,8 @@ final class BadInputReliabilityTests: XCTestCase {
         let script = "RECOVERY_ACTOR=$'clerk\\xff' exec \(shellQuoted(CLILog.binary)) --log \(shellQuoted(log.path)) append unit.registered unit=u5 name=N"
         let before = log.snapshot()
         let result = runProcess(["/bin/bash", "-c", script])
-        if result.status == 0 {
-            // Known bug, reported: ProcessInfo.environment repairs invalid UTF-8 with U+FFFD.
-            XCTAssertEqual(try log.events().events.last?.actor, "clerk\u{FFFD}")
-            throw XCTSkip("KNOWN BUG: invalid UTF-8 in RECOVERY_ACTOR is replaced by U+FFFD and written (exit 0); see RELIABILITY.md")
-        }
         XCTAssertEqual(result.status, 1, result.stderr)
-        XCTAssertTrue(result.stderr.hasPrefix("Error: "), result.stderr)
+        XCTAssertTrue(result.stderr.hasPrefix("Error: RECOVERY_ACTOR is not valid UTF-8"), result.stderr)
         XCTAssertEqual(log.snapshot(), before)
     }
 
