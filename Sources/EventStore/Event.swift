@@ -189,7 +189,11 @@ public struct LogHead: Sendable, Equatable, CustomStringConvertible {
 /// Event ids: lower-case UUIDs.
 public enum EventID {
     public static func isValid(_ id: String) -> Bool {
-        let bytes = Array(id.utf8)
+        guard id.utf8.count == 36 else { return false }
+        return Timestamp.withUTF8(id) { isValid(bytes: UnsafeRawBufferPointer($0)) }
+    }
+
+    static func isValid(bytes: UnsafeRawBufferPointer) -> Bool {
         guard bytes.count == 36 else { return false }
         for (i, b) in bytes.enumerated() {
             if i == 8 || i == 13 || i == 18 || i == 23 {

@@ -100,6 +100,17 @@ public enum Timestamp {
         return Int64(ts.tv_sec) * 1000 + Int64(ts.tv_nsec) / 1_000_000
     }
 
+    static func isValidRecorded(bytes raw: UnsafeRawBufferPointer) -> Bool {
+        let b = raw.bindMemory(to: UInt8.self)
+        return b.count == 24 && b[23] == UInt8(ascii: "Z") && b[19] == UInt8(ascii: ".") && digits(b, 20, 3) != nil && parseDateTime(b) != nil
+    }
+
+    static func isValidOccurred(bytes raw: UnsafeRawBufferPointer) -> Bool {
+        let b = raw.bindMemory(to: UInt8.self)
+        if b.count == 10 { return CalendarDate(bytes: b, at: 0) != nil }
+        return parseOffsetDateTime(bytes: b) != nil
+    }
+
     public static func isValidRecorded(_ text: String) -> Bool {
         guard text.utf8.count == 24 else { return false }
         return withUTF8(text) { b in
