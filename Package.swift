@@ -10,10 +10,7 @@ let package = Package(
         .library(name: "Projections", targets: ["Projections"]),
     ],
     targets: [
-        // The SHA extensions of x86-64 CPUs, for the hot loop of SHA256.swift (a C target:
-        // Swift cannot name those instructions). Our own code, no dependency.
-        .target(name: "CSHA256"),
-        .target(name: "EventStore", dependencies: ["CSHA256"]),
+        .target(name: "EventStore"),
         .target(name: "Projections", dependencies: ["EventStore"]),
         .executableTarget(name: "recoveryctl", dependencies: ["EventStore", "Projections"]),
         .testTarget(name: "EventStoreTests", dependencies: ["EventStore"]),

@@ -20,16 +20,7 @@ targets=("$@")
 [ ${#targets[@]} -eq 0 ] && targets=(JSONRoundTrip LineReader)
 
 out=.build-fuzz
-mkdir -p "$out/module" "$out/corpus"
-
-# The C part of EventStore, and a module map so `import CSHA256` resolves.
-clang -O2 -fsanitize=fuzzer-no-link,address -ISources/CSHA256/include -c Sources/CSHA256/sha256_hw.c -o "$out/csha256.o"
-cat > "$out/module/module.modulemap" <<EOF
-module CSHA256 {
-    header "$PWD/Sources/CSHA256/include/csha256.h"
-    export *
-}
-EOF
+mkdir -p "$out/corpus"
 
 sources=()
 while IFS= read -r file; do sources+=("$file"); done < <(find Sources/EventStore -name '*.swift' | sort)
@@ -62,7 +53,7 @@ status=0
 for target in "${targets[@]}"; do
     echo "fuzz: building $target"
     swiftc -O -sanitize=fuzzer,address -parse-as-library -module-name EventStore \
-        -I "$out/module" "${sources[@]}" "Fuzz/$target.swift" "$out/csha256.o" \
+        "${sources[@]}" "Fuzz/$target.swift" \
         -o "$out/$target" 2> >(grep -v "Cannot export local symbol" >&2)
     corpus="$out/corpus/$target"
     seed_corpus "$target" "$corpus"

@@ -1,4 +1,3 @@
-import CSHA256
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -143,29 +142,10 @@ public struct SHA256: Sendable {
 }
 
 extension SHA256 {
-    /// Whether the CPU's SHA extensions run the compression function (x86-64 with SHA-NI);
-    /// `RECOVERY_SHA256_SOFTWARE=1` forces the Swift rounds below, for tests and profiles.
-    static let usesHardware: Bool = csha256_hw_available() != 0 && getenv("RECOVERY_SHA256_SOFTWARE") == nil
-
-    /// Runs the compression function over `blocks` consecutive 64-byte blocks at `start`,
-    /// on the CPU's SHA instructions when it has them, else in Swift.
-    @inline(__always)
-    mutating func compress(_ start: UnsafeRawPointer, blocks: Int) {
-        if SHA256.usesHardware {
-            var state = (h0, h1, h2, h3, h4, h5, h6, h7)
-            withUnsafeMutableBytes(of: &state) { raw in
-                csha256_compress_hw(raw.baseAddress!.assumingMemoryBound(to: UInt32.self), start.assumingMemoryBound(to: UInt8.self), blocks)
-            }
-            (h0, h1, h2, h3, h4, h5, h6, h7) = state
-        } else {
-            compressInSwift(start, blocks: blocks)
-        }
-    }
-
     /// Runs the compression function over `blocks` consecutive 64-byte blocks at `start`.
     /// The 64 rounds are unrolled; the working variables a…h are renamed from round to
     /// round instead of being shifted, and the schedule lives in a rolling window of 16.
-    mutating func compressInSwift(_ start: UnsafeRawPointer, blocks: Int) {
+    mutating func compress(_ start: UnsafeRawPointer, blocks: Int) {
         var state = (h0, h1, h2, h3, h4, h5, h6, h7)
         var p = start
         for _ in 0..<blocks {
