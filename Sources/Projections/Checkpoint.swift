@@ -6,9 +6,10 @@ import Foundation
 /// "Checkpoints").
 ///
 /// Derived data: deleting it loses nothing. It is used only to validate appends, never
-/// to answer a read. It is trusted only while the line just before its position still
-/// carries the seq and hash it names; otherwise it is ignored and rebuilt. `verify`
-/// compares it with a full replay and deletes it when it differs.
+/// to answer a read. It is sealed with a MAC under the user's `CheckpointKey` (kept
+/// outside the log), and trusted only while the MAC holds and the line just before its
+/// position still carries the seq and hash it names; otherwise it is ignored and
+/// rebuilt. `verify` compares it with a full replay and deletes it when it differs.
 public struct Checkpoint: Codable, Sendable, Equatable {
     public static let fileName = "checkpoint.bin"
     static let formatName = "recovery-checkpoint/1"
@@ -34,8 +35,8 @@ public struct Checkpoint: Codable, Sendable, Equatable {
 
     /// The checkpoint beside `log`, if there is one that still matches the chain.
     static func load(_ log: EventLog) -> Checkpoint? {
-        guard let data = FileManager.default.contents(atPath: path(in: log)),
-              let checkpoint = try? BinaryCoder.decode(Checkpoint.self, from: [UInt8](data)),
+        guard let data = log.readSealedDerivedFile(fileName),
+              let checkpoint = try? BinaryCoder.decode(Checkpoint.self, from: data),
               checkpoint.format == formatName,
               (try? log.lineMatches(before: checkpoint.position)) == true else { return nil }
         return checkpoint
@@ -45,7 +46,7 @@ public struct Checkpoint: Codable, Sendable, Equatable {
     /// an error of the append that triggered it: the next one rebuilds.
     func save(_ log: EventLog) {
         guard let bytes = try? BinaryCoder.encode(self) else { return }
-        try? log.writeDerivedFile(Checkpoint.fileName, bytes: bytes)
+        try? log.writeSealedDerivedFile(Checkpoint.fileName, bytes: bytes)
     }
 }
 
@@ -117,13 +118,13 @@ struct KPICheckpoint {
             "seq": .integer(position.seq), "hash": .string(position.hash), "recorded": recorded.map(JSONValue.string) ?? .null,
             "validAt": .integer(Int(validAt)), "day": .string(day), "rows": .array(rows.map(\.json)),
         ]))
-        try? log.writeDerivedFile(KPICheckpoint.fileName, bytes: CanonicalJSON.encode(json) + [0x0A])
+        try? log.writeSealedDerivedFile(KPICheckpoint.fileName, bytes: CanonicalJSON.encode(json) + [0x0A])
     }
 
     /// The checkpoint beside `log`, if it answers a read at the head at `validAt`.
     static func load(_ log: EventLog, validAt: Int64) -> KPICheckpoint? {
-        guard let data = FileManager.default.contents(atPath: "\(log.path)/\(fileName)"),
-              case .object(let o)? = try? JSONParser.parse([UInt8](data.dropLast()), integersOnly: true),
+        guard let data = log.readSealedDerivedFile(fileName),
+              case .object(let o)? = try? JSONParser.parse(Array(data.dropLast()), integersOnly: true),
               o["format"]?.stringValue == formatName,
               let segment = o["segment"]?.integerValue, let offset = o["offset"]?.integerValue,
               let linesBefore = o["linesBefore"]?.integerValue, let seq = o["seq"]?.integerValue,
