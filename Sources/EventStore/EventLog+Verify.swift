@@ -1,3 +1,4 @@
+import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -39,9 +40,12 @@ extension EventLog {
         do {
             // Verify needs a few members of each line, not an `Event`: canonical lines are
             // checked in place (`ChainCursor.acceptFacts`), others through the strict path.
+            // Lines are gathered in batches; each batch is prechecked (parsed and hashed)
+            // on both cores, then linked in order on this thread.
             var cursor = ChainCursor(position: .start)
-            try scanLines(from: .start) { line, location in
-                let facts = try cursor.acceptFacts(line: line, place: location)
+            let batch = VerifyBatch()
+            func link(_ line: UnsafeRawBufferPointer, _ location: LineLocation, _ checked: ChainCursor.Precheck??) throws {
+                let facts = try cursor.acceptFacts(line: line, place: location, checked: checked)
                 let place = LogPlace(seq: facts.seq, file: location.file, line: location.line)
                 guard ids.insert(facts.id).inserted else {
                     throw LogError.integrity(IntegrityFailure(place: place, reason: "id \(facts.idText()) was already used by an earlier event"))
@@ -55,8 +59,24 @@ extension EventLog {
                 report.events = facts.seq
                 report.head = LogHead(seq: facts.seq, hash: cursor.position.hash, recorded: cursor.lastRecorded)
                 lastPlace = LogPlace(seq: facts.seq + 1, file: location.file, line: location.line + 1)
-                return true
-            } tail: { report.tornTail = $0 }
+            }
+            func flush() throws {
+                try batch.precheckAll()
+                for index in 0..<batch.count { try batch.withLine(index) { try link($0, batch.locations[index], .some(batch.checks[index])) } }
+                batch.removeAll()
+            }
+            do {
+                try scanLines(from: .start) { line, location in
+                    batch.append(line, location)
+                    if batch.isFull { try flush() }
+                    return true
+                } tail: { report.tornTail = $0 }
+            } catch {
+                // The lines gathered before what the scan refused come first, and so do their failures.
+                try flush()
+                throw error
+            }
+            try flush()
         } catch LogError.integrity(let failure) {
             report.failure = failure
             return report
@@ -129,37 +149,51 @@ struct LineFacts {
 }
 
 extension ChainCursor {
+    /// What can be checked of a canonical line without knowing the line before it:
+    /// its envelope's form and its hash. Nil sends the line to the strict path.
+    struct Precheck {
+        var canonical: CanonicalLine
+        var id: UUIDKey
+        /// `data` may name a text, or the event erases one: parse it.
+        var readData: Bool
+        var erasure: Bool
+    }
+
+    static func precheck(_ line: UnsafeRawBufferPointer) -> Precheck? {
+        guard let c = CanonicalLine.scan(line), c.seq >= 1,
+              c.id.count == 36, c.prev.count == 64, c.hash.count == 64, c.recorded.count == 24,
+              CanonicalLine.isLowerHex(line, c.prev), CanonicalLine.isLowerHex(line, c.hash),
+              EventID.isValid(bytes: UnsafeRawBufferPointer(rebasing: line[c.id])),
+              Timestamp.isValidOccurred(bytes: UnsafeRawBufferPointer(rebasing: line[c.occurred])),
+              Timestamp.isValidRecorded(bytes: UnsafeRawBufferPointer(rebasing: line[c.recorded])),
+              line[c.data.lowerBound] == UInt8(ascii: "{"),
+              c.hashMatches(c.computedDigest(of: line), in: line) else { return nil }
+        let erasure = UnsafeRawBufferPointer(rebasing: line[c.type]).elementsEqual(EventLog.textErasedType.utf8)
+        let readData = erasure || ChainCursor.contains(UnsafeRawBufferPointer(rebasing: line[c.data]), #""text":"sha256-"#)
+        return Precheck(canonical: c, id: UUIDKey(bytes: UnsafeRawBufferPointer(rebasing: line[c.id])), readData: readData, erasure: erasure)
+    }
+
     /// `accept(line:place:checks: .hashes)` for `verify`, without building an `Event`
     /// when the line is canonical and continues the chain. Anything else (including
     /// every failure) goes through `accept`, which throws the same errors as before.
-    mutating func acceptFacts(line: UnsafeRawBufferPointer, place location: LineLocation) throws -> LineFacts {
-        if let c = CanonicalLine.scan(line), c.seq == position.seq + 1, c.seq >= 1,
-           c.id.count == 36, c.prev.count == 64, c.hash.count == 64, c.recorded.count == 24,
-           CanonicalLine.isLowerHex(line, c.prev), CanonicalLine.isLowerHex(line, c.hash),
-           EventID.isValid(bytes: UnsafeRawBufferPointer(rebasing: line[c.id])),
-           Timestamp.isValidOccurred(bytes: UnsafeRawBufferPointer(rebasing: line[c.occurred])),
-           Timestamp.isValidRecorded(bytes: UnsafeRawBufferPointer(rebasing: line[c.recorded])),
-           line[c.data.lowerBound] == UInt8(ascii: "{"),
-           ChainCursor.equal(line, c.prev, position.hash),
-           lastRecorded.map({ !ChainCursor.precedes(line, c.recorded, $0) }) ?? true {
-            let digest = c.computedDigest(of: line)
-            if c.hashMatches(digest, in: line) {
-                var facts = LineFacts(seq: c.seq, id: UUIDKey(bytes: UnsafeRawBufferPointer(rebasing: line[c.id])))
-                let type = UnsafeRawBufferPointer(rebasing: line[c.type])
-                let data = UnsafeRawBufferPointer(rebasing: line[c.data])
-                let erasure = type.elementsEqual(EventLog.textErasedType.utf8)
-                if erasure || ChainCursor.contains(data, #""text":"sha256-"#) {
-                    guard case .object(let object)? = try? JSONParser.parse(data, integersOnly: true) else {
-                        return try factsOfEvent(line: line, place: location)
-                    }
-                    if case .string(let reference)? = object["text"], EventLog.isTextReference(reference) { facts.textReference = reference }
-                    if erasure, case .string(let reference)? = object["ref"] { facts.erasedReference = reference }
+    /// `checked` is `precheck(line)`, when it was already done (on another thread).
+    mutating func acceptFacts(line: UnsafeRawBufferPointer, place location: LineLocation, checked: Precheck?? = nil) throws -> LineFacts {
+        if let p = checked ?? ChainCursor.precheck(line), p.canonical.seq == position.seq + 1,
+           ChainCursor.equal(line, p.canonical.prev, position.hash),
+           lastRecorded.map({ !ChainCursor.precedes(line, p.canonical.recorded, $0) }) ?? true {
+            let c = p.canonical
+            var facts = LineFacts(seq: c.seq, id: p.id)
+            if p.readData {
+                guard case .object(let object)? = try? JSONParser.parse(UnsafeRawBufferPointer(rebasing: line[c.data]), integersOnly: true) else {
+                    return try factsOfEvent(line: line, place: location)
                 }
-                position = LogPosition(segment: location.segment, offset: location.offset + location.length, linesBefore: location.line,
-                                       seq: c.seq, hash: String(decoding: UnsafeRawBufferPointer(rebasing: line[c.hash]), as: UTF8.self))
-                lastRecorded = String(decoding: UnsafeRawBufferPointer(rebasing: line[c.recorded]), as: UTF8.self)
-                return facts
+                if case .string(let reference)? = object["text"], EventLog.isTextReference(reference) { facts.textReference = reference }
+                if p.erasure, case .string(let reference)? = object["ref"] { facts.erasedReference = reference }
             }
+            position = LogPosition(segment: location.segment, offset: location.offset + location.length, linesBefore: location.line,
+                                   seq: c.seq, hash: String(decoding: UnsafeRawBufferPointer(rebasing: line[c.hash]), as: UTF8.self))
+            lastRecorded = String(decoding: UnsafeRawBufferPointer(rebasing: line[c.recorded]), as: UTF8.self)
+            return facts
         }
         return try factsOfEvent(line: line, place: location)
     }
@@ -198,5 +232,67 @@ extension ChainCursor {
             i += 1
         }
         return false
+    }
+}
+
+/// Lines gathered for `verify`, prechecked on two threads at once. A reference type
+/// (its storage is shared with the worker threads, each writing its own half of `checks`).
+final class VerifyBatch: @unchecked Sendable {
+    private(set) var bytes: [UInt8] = []
+    private(set) var starts: [Int] = []
+    private(set) var locations: [LineLocation] = []
+    private(set) var checks: [ChainCursor.Precheck?] = []
+    static let lines = 8192
+
+    var count: Int { locations.count }
+    var isFull: Bool { count >= VerifyBatch.lines }
+
+    init() {
+        bytes.reserveCapacity(4 << 20)
+    }
+
+    func append(_ line: UnsafeRawBufferPointer, _ location: LineLocation) {
+        starts.append(bytes.count)
+        bytes.append(contentsOf: line)
+        locations.append(location)
+    }
+
+    func removeAll() {
+        bytes.removeAll(keepingCapacity: true)
+        starts.removeAll(keepingCapacity: true)
+        locations.removeAll(keepingCapacity: true)
+        checks.removeAll(keepingCapacity: true)
+    }
+
+    func withLine<T>(_ index: Int, _ body: (UnsafeRawBufferPointer) throws -> T) rethrows -> T {
+        let end = index + 1 < starts.count ? starts[index + 1] : bytes.count
+        return try bytes.withUnsafeBytes { try body(UnsafeRawBufferPointer(rebasing: $0[starts[index]..<end])) }
+    }
+
+    /// Fills `checks`, the two halves of the batch on two threads.
+    func precheckAll() throws {
+        let n = count
+        checks = Array(repeating: nil, count: n)
+        guard n > 0 else { return }
+        let halves = n >= 256 && ProcessInfo.processInfo.activeProcessorCount > 1 ? 2 : 1
+        bytes.withUnsafeBytes { raw in
+            checks.withUnsafeMutableBufferPointer { out in
+                let shared = SharedBuffers(raw: raw, out: out, starts: starts)
+                DispatchQueue.concurrentPerform(iterations: halves) { half in
+                    let range = half == 0 ? 0..<(n / halves) : (n / halves)..<n
+                    for index in range {
+                        let end = index + 1 < shared.starts.count ? shared.starts[index + 1] : shared.raw.count
+                        shared.out[index] = ChainCursor.precheck(UnsafeRawBufferPointer(rebasing: shared.raw[shared.starts[index]..<end]))
+                    }
+                }
+            }
+        }
+    }
+
+    /// The buffers the worker threads read (the lines) and write (each its own indices).
+    private struct SharedBuffers: @unchecked Sendable {
+        let raw: UnsafeRawBufferPointer
+        let out: UnsafeMutableBufferPointer<ChainCursor.Precheck?>
+        let starts: [Int]
     }
 }
