@@ -115,19 +115,6 @@ final class IncrementalReplayTests: XCTestCase {
 
 // MARK: a seeded generator
 
-/// SplitMix64 (Steele, Lea, Flood 2014): a small, fast, seedable generator.
-struct SplitMix64: RandomNumberGenerator {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
 
 /// What the generated log holds so far, so that every generated event is valid: the
 /// catalog's rules mirrored just far enough to choose names that exist (or do not).

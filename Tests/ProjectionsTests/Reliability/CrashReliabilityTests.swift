@@ -19,7 +19,7 @@ final class CrashReliabilityTests: XCTestCase {
     /// Rounds: `RELIABILITY_ROUNDS` (default 20).
     func testAppendLoopKilledAtRandomMomentsLosesNothingAcknowledged() throws {
         let rounds = Knobs.int("RELIABILITY_ROUNDS", 20)
-        var random = SeededGenerator(seed: Knobs.seed ^ 0x01)
+        var random = SplitMix64(seed: Knobs.seed ^ 0x01)
         let directory = try makeTemporaryDirectory(prefix: "reliability-kill")
         // Small segments, so kills also land while a new segment is being started.
         let log = try CLILog(in: directory, segmentSize: 8192)
@@ -188,7 +188,7 @@ final class CrashReliabilityTests: XCTestCase {
     /// Rounds: `RELIABILITY_LARGE_ROUNDS` (default 12), four to a log.
     func testLargeAppendsKilledMidWriteLeaveOnlyATornTailAndQuarantineKeepsEveryTear() throws {
         let rounds = Knobs.int("RELIABILITY_LARGE_ROUNDS", 12)
-        var random = SeededGenerator(seed: Knobs.seed ^ 0x02)
+        var random = SplitMix64(seed: Knobs.seed ^ 0x02)
         let directory = try makeTemporaryDirectory(prefix: "reliability-tear")
         let agenda = directory.appending("agenda.json").path
         let item = String(repeating: "x", count: 999)
@@ -268,7 +268,7 @@ final class CrashReliabilityTests: XCTestCase {
     /// Cases: `RELIABILITY_CUTS` (default 60).
     func testCutAndZeroedTailsKeepEveryWholeLineAndQuarantineTheRest() throws {
         let cases = Knobs.int("RELIABILITY_CUTS", 60)
-        var random = SeededGenerator(seed: Knobs.seed ^ 0x03)
+        var random = SplitMix64(seed: Knobs.seed ^ 0x03)
         let directory = try makeTemporaryDirectory(prefix: "reliability-cut")
         let base = try CLILog(in: directory, name: "base", segmentSize: 4096)
         base.must(["append", "unit.registered", "unit=venue", "name=Venue"])

@@ -33,7 +33,7 @@ final class SegmentMutationReliabilityTests: XCTestCase {
 
     func testReadingRandomlyDamagedSegmentsNeverCrashesAndNeverInventsAnEvent() throws {
         let cases = Knobs.int("RELIABILITY_MUTATIONS", 5000)
-        var random = SeededGenerator(seed: Knobs.seed ^ 0x05)
+        var random = SplitMix64(seed: Knobs.seed ^ 0x05)
         // On a memory file system where there is one: thousands of appends fsync, and what
         // is tested here is the reader, not the disk.
         let directory = try makeTemporaryDirectory(prefix: "reliability-mutate", under: "/dev/shm")
@@ -120,7 +120,7 @@ final class SegmentMutationReliabilityTests: XCTestCase {
     }
 
     /// One random change; returns its description for the failure message.
-    private func mutate(_ bytes: inout [UInt8], interesting: [UInt8], using random: inout SeededGenerator) -> String {
+    private func mutate(_ bytes: inout [UInt8], interesting: [UInt8], using random: inout SplitMix64) -> String {
         guard !bytes.isEmpty else {
             bytes = [interesting.randomElement(using: &random)!]
             return "filled an empty file"
