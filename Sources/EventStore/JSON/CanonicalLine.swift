@@ -314,19 +314,7 @@ extension CanonicalLine {
 
         /// The end of a well-formed UTF-8 sequence (RFC 3629 §4) starting at `i`.
         static func utf8SequenceEnd(_ bytes: UnsafeRawBufferPointer, _ i: Int, _ count: Int) -> Int? {
-            let lead = bytes[i]
-            let second: ClosedRange<UInt8>
-            let length: Int
-            switch lead {
-            case 0xC2...0xDF: second = 0x80...0xBF; length = 2
-            case 0xE0: second = 0xA0...0xBF; length = 3
-            case 0xE1...0xEC, 0xEE...0xEF: second = 0x80...0xBF; length = 3
-            case 0xED: second = 0x80...0x9F; length = 3
-            case 0xF0: second = 0x90...0xBF; length = 4
-            case 0xF1...0xF3: second = 0x80...0xBF; length = 4
-            case 0xF4: second = 0x80...0x8F; length = 4
-            default: return nil
-            }
+            guard let (second, length) = UTF8Sequence.shape(lead: bytes[i]) else { return nil }
             guard i + length <= count, second.contains(bytes[i + 1]) else { return nil }
             for k in 2..<length where bytes[i + k] & 0xC0 != 0x80 { return nil }
             return i + length

@@ -467,25 +467,17 @@ extension JSONParser {
         mutating func skipUTF8Sequence() throws(JSONParseError) {
             let start = index
             let lead = bytes[index]
-            // The allowed range of the second byte, and the number of bytes in the sequence.
-            let second: ClosedRange<UInt8>
-            let length: Int
-            switch lead {
-            case 0xC2...0xDF: second = 0x80...0xBF; length = 2
-            case 0xE0: second = 0xA0...0xBF; length = 3
-            case 0xE1...0xEC, 0xEE...0xEF: second = 0x80...0xBF; length = 3
-            case 0xED: second = 0x80...0x9F; length = 3
-            case 0xF0: second = 0x90...0xBF; length = 4
-            case 0xF1...0xF3: second = 0x80...0xBF; length = 4
-            case 0xF4: second = 0x80...0x8F; length = 4
-            case 0x80...0xBF:
-                throw error("invalid UTF-8: continuation byte 0x\(hex(lead)) without a lead byte", at: start)
-            case 0xC0, 0xC1:
-                throw error("invalid UTF-8: overlong encoding (lead byte 0x\(hex(lead)))", at: start)
-            case 0xF5...0xF7:
-                throw error("invalid UTF-8: lead byte 0x\(hex(lead)) encodes a code point above U+10FFFF", at: start)
-            default:
-                throw error("invalid UTF-8: byte 0x\(hex(lead)) never occurs in UTF-8", at: start)
+            guard let (second, length) = UTF8Sequence.shape(lead: lead) else {
+                switch lead {
+                case 0x80...0xBF:
+                    throw error("invalid UTF-8: continuation byte 0x\(hex(lead)) without a lead byte", at: start)
+                case 0xC0, 0xC1:
+                    throw error("invalid UTF-8: overlong encoding (lead byte 0x\(hex(lead)))", at: start)
+                case 0xF5...0xF7:
+                    throw error("invalid UTF-8: lead byte 0x\(hex(lead)) encodes a code point above U+10FFFF", at: start)
+                default:
+                    throw error("invalid UTF-8: byte 0x\(hex(lead)) never occurs in UTF-8", at: start)
+                }
             }
             guard start + 1 < count, (0x80...0xBF).contains(bytes[start + 1]) else {
                 throw error("invalid UTF-8: truncated sequence (lead byte 0x\(hex(lead)) not followed by a continuation byte)", at: start)
