@@ -85,7 +85,7 @@ for size in $sizes; do
         echo "== generating $size events (seed $seed)" >&2
         /usr/bin/time -f "   generated in %e s, peak %M KB" "$generate" "$dir" "$n" "$seed" --jsonl "$data/import-$size.jsonl" >&2
     fi
-    rm -f "$dir/checkpoint.json" "$dir/kpi-checkpoint.json"
+    rm -f "$dir/checkpoint.bin" "$dir/kpi-checkpoint.json"
 done
 
 # The generator's claim that every event is valid by the catalog: import its file of

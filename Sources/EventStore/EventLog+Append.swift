@@ -48,7 +48,7 @@ extension EventLog {
         let lock = try WriterLock(path: "\(path)/\(EventLog.lockName)", timeout: lockTimeout)
         defer { lock.release() }
 
-        let journal = try lock.readJournal()
+        let journal = BatchJournal.current(logPath: path)
         let tail = try findTail(unfinishedBatch: journal)
         if let expectSeq, expectSeq != tail.head.seq {
             throw LogError.conflict("the log's head is seq \(tail.head.seq), not \(expectSeq) as expected; someone appended in between. Read the head again ('recoveryctl head') and retry.")
@@ -164,8 +164,6 @@ extension EventLog {
         /// Length of the segment up to and including its last newline.
         var wholeLength: Int
         var torn: TornTail?
-        /// The torn bytes are the start of a batch a crash interrupted (the journal in `LOCK` says so).
-        var unfinishedBatch = false
     }
 
     /// Finds the last whole line of the log and checks it, and any bytes after it.
@@ -178,7 +176,6 @@ extension EventLog {
         let lastSegment = segment
         var torn: TornTail?
         var wholeLength = 0
-        var unfinished = false
         while true {
             let path = segmentPath(segment)
             let fd = try FileIO.open(path, O_RDONLY)
@@ -189,7 +186,6 @@ extension EventLog {
                 if let journal, journal.segment == segment, journal.length < whole,
                    try !batchIsComplete(journal, path: path) {
                     whole = journal.length
-                    unfinished = true
                 }
                 wholeLength = whole
                 if whole < size { torn = TornTail(file: EventLog.segmentName(segment), offset: whole, length: size - whole) }
@@ -203,9 +199,9 @@ extension EventLog {
                 var line = [UInt8](repeating: 0, count: whole - 1 - lineStart)
                 try preadAll(fd: fd, into: &line, at: lineStart, path: path)
                 let head = try checkedHead(line: line, segment: segment, start: lineStart)
-                return Tail(head: head, segment: lastSegment, wholeLength: wholeLength, torn: torn, unfinishedBatch: unfinished)
+                return Tail(head: head, segment: lastSegment, wholeLength: wholeLength, torn: torn)
             }
-            if segment == 1 { return Tail(head: .empty, segment: lastSegment, wholeLength: wholeLength, torn: torn, unfinishedBatch: unfinished) }
+            if segment == 1 { return Tail(head: .empty, segment: lastSegment, wholeLength: wholeLength, torn: torn) }
             segment -= 1
         }
     }

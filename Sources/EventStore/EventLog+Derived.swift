@@ -3,16 +3,19 @@ import Glibc
 /// Files beside the log that are derived from it (SPEC §1: "deleting it loses nothing"),
 /// such as checkpoints.
 extension EventLog {
+    private static func checkDerivedName(_ name: String) {
+        precondition(!name.contains("/") && !name.hasPrefix("events-") && name != manifestName && name != lockName,
+                     "derived files never replace the log's own files")
+    }
+
     /// Writes a derived file atomically; its name must not be one the log itself uses.
     public func writeDerivedFile(_ name: String, bytes: [UInt8]) throws(LogError) {
-        precondition(!name.contains("/") && !name.hasPrefix("events-") && name != EventLog.manifestName && name != EventLog.lockName,
-                     "derived files never replace the log's own files")
+        EventLog.checkDerivedName(name)
         try FileIO.writeFileAtomically(bytes, to: "\(path)/\(name)", directory: path, using: fileOperations)
     }
 
     public func removeDerivedFile(_ name: String) throws(LogError) {
-        precondition(!name.contains("/") && !name.hasPrefix("events-") && name != EventLog.manifestName && name != EventLog.lockName,
-                     "derived files never replace the log's own files")
+        EventLog.checkDerivedName(name)
         if unlink("\(path)/\(name)") != 0 && errno != ENOENT { throw .io(operation: "delete", path: "\(path)/\(name)", errno: errno) }
     }
 

@@ -38,7 +38,7 @@ public struct ResolvedEvent: Sendable, Equatable {
 
     /// Whether this fact counts at the valid time `validAt` (milliseconds; nil: always):
     /// its `occurred`, as corrected, is not later. Plain dates start at midnight in `zone`.
-    func isValid(at validAt: Int64?, in zone: TimeZone) -> Bool {
+    public func isValid(at validAt: Int64?, in zone: TimeZone) -> Bool {
         guard let validAt else { return true }
         // A plain date two days before the valid time's UTC date is before it in any
         // zone (offsets stay within ±1 day): no time zone needed for most facts.
@@ -70,7 +70,6 @@ public struct History: Sendable {
     public private(set) var events: [ResolvedEvent] = []
     private var indexByID: [String: Int] = [:]
     public private(set) var erasedTexts: Set<String> = []
-    public private(set) var streams: Set<String> = []
 
     public init() {}
 
@@ -87,7 +86,6 @@ public struct History: Sendable {
     public mutating func append(_ event: Event) -> Bool {
         events.append(ResolvedEvent(event))
         indexByID[event.id] = events.count - 1
-        streams.insert(event.stream)
         switch event.type {
         case History.correctedType:
             guard case .string(let target)? = event.data["target"], let index = indexByID[target] else { return false }

@@ -46,6 +46,17 @@ public struct Ledger: Sendable {
         }
     }
 
+    /// A view for reads that need the events themselves (`log`, `show`, `audit`, `head`):
+    /// one pass that keeps the history, and no fold until `state` is asked for.
+    public func historyView(asOf: String? = nil, validAt: String? = nil, now: Int64 = Timestamp.nowMillis()) throws -> View {
+        let zone = log.timeZone
+        let asOfMillis = try asOf.map { text throws(ValidationError) in try Ledger.instant(text, option: "--as-of", zone: zone) }
+        let validAtMillis = try validAt.map { text throws(ValidationError) in try Ledger.instant(text, option: "--valid-at", zone: zone) }
+        let (history, tornTail) = try Ledger.history(of: log, asOf: asOfMillis)
+        return View(head: history.head, tornTail: tornTail, asOf: asOfMillis, validAt: validAtMillis ?? now,
+                    validAtGiven: validAt != nil, timeZone: zone, source: ViewSource(history: history))
+    }
+
     /// Reads the log up to `asOf` (`recorded` ≤ T) for reading at `validAt` (`occurred`
     /// ≤ D). Plain dates mean the end of that day in the log's time zone (SPEC §4).
     ///
@@ -88,12 +99,8 @@ public struct Ledger: Sendable {
             keepRows = { rows in KPICheckpoint(position: end, recorded: recorded, validAt: valid, zone: zone, rows: rows).save(log) }
         }
         let source = ViewSource(state: fold.state, validAt: valid, keepRows: keepRows) {
-            // Only as far as the fold read: a writer may have appended since.
-            let history = try Ledger.history(of: log, asOf: asOfMillis, upTo: fold.head.seq).history
-            guard history.head == fold.head else {
-                throw LogError.integrity(IntegrityFailure(place: LogPlace(seq: history.head.seq, file: "", line: 0),
-                                                          reason: "the log changed while it was read (head \(fold.head), then \(history.head))"))
-            }
+            let history = try readHistory(fold.head.seq)
+            guard history.head == fold.head else { throw Ledger.changedWhileRead(fold.head, history.head) }
             return history
         }
         return View(head: fold.head, tornTail: fold.tornTail, asOf: asOfMillis, validAt: valid,
@@ -320,7 +327,8 @@ public struct Ledger: Sendable {
         keepTexts = true
         if dryRun {
             outcome.events = dryRunEvents
-        } else {
+        } else if caughtUp.eventsSinceCheckpoint + outcome.events.count >= Checkpoint.rewriteDistance {
+            // Read the batch back only when a new checkpoint is due.
             try caughtUp.catchUp(log, to: outcome.head)
             caughtUp.saveCheckpointIfWorthwhile(log)
         }

@@ -3,30 +3,31 @@ import EventStore
 /// The documented `--json` shapes of `state`, `kpi` and `audit` (README, "JSON output").
 extension Ledger.View {
     /// `{"head","asOf","validAt", …}`: the times echo what the caller gave (null when not given).
-    func header(asOf: String?, validAt: String?) -> [(String, JSONValue)] {
-        [("head", .string(head.description)), ("asOf", asOf.map(JSONValue.string) ?? .null), ("validAt", validAt.map(JSONValue.string) ?? .null)]
+    func header(asOf: String?, validAt: String?) -> JSONObject {
+        JSONObject(["head": .string(head.description), "asOf": asOf.map(JSONValue.string) ?? .null, "validAt": validAt.map(JSONValue.string) ?? .null])
     }
 
     public func kpiJSON(asOf: String?, validAt: String?) -> JSONValue {
-        var object = try! JSONObject(members: header(asOf: asOf, validAt: validAt).map { ($0.0, $0.1) })
+        var object = header(asOf: asOf, validAt: validAt)
         object["rows"] = .array(kpis.map(\.json))
         return .object(object)
     }
 
     public func stateJSON(asOf: String?, validAt: String?) -> JSONValue {
         let state = self.state
-        var object = try! JSONObject(members: header(asOf: asOf, validAt: validAt).map { ($0.0, $0.1) })
+        var object = header(asOf: asOf, validAt: validAt)
         func optional(_ v: Int?) -> JSONValue { v.map(JSONValue.integer) ?? .null }
         func optional(_ v: String?) -> JSONValue { v.map(JSONValue.string) ?? .null }
         func sortedObject<T>(_ dictionary: [String: T], _ body: (String, T) -> JSONValue) -> JSONValue {
-            .object(JSONObject(members: dictionary.map { ($0.key, body($0.key, $0.value)) }, uniqueKeys: ()))
+            // Dictionary keys never repeat, so the one sort cannot find a duplicate.
+            .object(try! JSONObject(members: dictionary.map { ($0.key, body($0.key, $0.value)) }))
         }
-        let employed = state.people.filter(\.value.employed)
+        let membersByTeam = Dictionary(grouping: state.employed, by: \.1.team)
         object["units"] = sortedObject(state.units) { _, unit in
             .object(JSONObject(["name": .string(unit.name), "headcount": optional(unit.headcount), "parent": optional(unit.parent)]))
         }
         object["teams"] = sortedObject(state.teams) { id, team in
-            let members = employed.filter { $0.value.team == id }.sorted { $0.key < $1.key }.map { person, p in
+            let members = (membersByTeam[id] ?? []).map { person, p in
                 JSONValue.object(JSONObject(["person": .string(person), "role": .string(p.role), "since": .string(p.since)]))
             }
             return .object(JSONObject([
@@ -65,13 +66,5 @@ extension Ledger.View {
             .object(JSONObject(["kpi": .string(t.kpi), "scope": .string(t.scope), "period": optional(t.period), "value": .integer(t.value), "seq": .integer(t.seq)]))
         })
         return .object(object)
-    }
-}
-
-extension JSONObject {
-    /// Builds an object from members whose names the caller knows are unique.
-    init(members: [Member], uniqueKeys: Void) {
-        self.init()
-        for (key, value) in members { self[key] = value }
     }
 }

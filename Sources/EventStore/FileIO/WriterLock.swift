@@ -64,10 +64,6 @@ final class WriterLock {
         close(fd)
     }
 
-    func readJournal() throws(LogError) -> BatchJournal? {
-        BatchJournal.current(logPath: EventLog.parentDirectory(of: path))
-    }
-
     /// Writes and fsyncs the journal before a batch's first byte is written.
     func writeJournal(segment: Int, length: Int, lines: Int, using ops: FileOperations) throws(LogError) {
         let bytes = BatchJournal(segment: segment, length: length, lines: lines).bytes

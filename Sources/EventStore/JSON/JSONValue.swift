@@ -115,5 +115,4 @@ extension JSONValue {
     public var objectValue: JSONObject? { if case .object(let o) = self { o } else { nil } }
     public var arrayValue: [JSONValue]? { if case .array(let a) = self { a } else { nil } }
     public var boolValue: Bool? { if case .bool(let b) = self { b } else { nil } }
-    public var isNull: Bool { self == .null }
 }

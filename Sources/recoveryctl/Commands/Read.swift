@@ -15,9 +15,10 @@ extension Commands {
     }
 
     static func head(_ invocation: Invocation) throws -> Int32 {
-        let view = try Session(invocation).view()
+        let session = Session(invocation)
+        let view = try session.view(eventsOnly: true)
         if invocation.json {
-            Session(invocation).printJSON(.object(JSONObject([
+            session.printJSON(.object(JSONObject([
                 "head": .string(view.head.description), "seq": .integer(view.head.seq), "hash": .string(view.head.hash),
                 "recorded": view.head.recorded.map(JSONValue.string) ?? .null,
             ])))
@@ -29,7 +30,7 @@ extension Commands {
 
     static func log(_ invocation: Invocation) throws -> Int32 {
         let session = Session(invocation)
-        let view = try session.view()
+        let view = try session.view(eventsOnly: true)
         let from = try invocation.integer("from", in: 1...Int.max) ?? 1
         let limit = try invocation.integer("limit", in: 0...Int.max)
         let type = invocation.value("type")
@@ -37,8 +38,7 @@ extension Commands {
         var selected = view.history.events.filter { resolved in
             let event = resolved.event
             guard event.seq >= from, type.map({ $0 == event.type }) ?? true, stream.map({ $0 == event.stream }) ?? true else { return false }
-            guard view.validAtGiven else { return true }
-            return (History.instant(ofOccurred: resolved.occurred, in: view.timeZone) ?? .max) <= view.validAt
+            return resolved.isValid(at: view.validAtGiven ? view.validAt : nil, in: view.timeZone)
         }
         if let limit { selected = Array(selected.prefix(limit)) }
         if invocation.json {
@@ -59,7 +59,7 @@ extension Commands {
 
     static func show(_ invocation: Invocation) throws -> Int32 {
         let session = Session(invocation)
-        let view = try session.view()
+        let view = try session.view(eventsOnly: true)
         guard let given = invocation.argument("id-or-seq") else { try invocation.usageError("Missing expected argument '<id-or-seq>'") }
         guard let resolved = Int(given).flatMap({ view.history.event(seq: $0) }) ?? view.history.event(id: given) else {
             throw CLIFailure.invalidInput("no event with id or seq \(given) in the log" + (view.asOf != nil ? " as of \(invocation.asOf!)" : ""),
@@ -102,7 +102,7 @@ extension Commands {
         let width = lines.map(\.0.count).max() ?? 0
         for (key, value) in lines { Output.writeLine(key.padding(toLength: width, withPad: " ", startingAt: 0) + "  " + value) }
         if let by = resolved.retractedBy { Output.writeLine("\nRetracted by seq \(by): it counts for nothing.") }
-        for correction in related where correction.type == "event.corrected" {
+        for correction in related where correction.type == History.correctedType {
             Output.writeLine("\nCorrected by seq \(correction.seq) (\(correction.recorded)): \(Audit.summary(of: correction, targetSeq: event.seq)); reason: \(correction.data["reason"]?.stringValue ?? "")")
         }
         if !resolved.correctedBy.isEmpty {

@@ -32,10 +32,13 @@ struct Session {
     }
 
     /// A view at `--as-of` / `--valid-at`, telling stderr about a torn tail.
-    func view() throws -> Ledger.View {
+    /// `eventsOnly`: the reader needs the events, not the projections (see `Ledger.historyView`).
+    func view(eventsOnly: Bool = false) throws -> Ledger.View {
         let view: Ledger.View
         do {
-            view = try ledger().view(asOf: invocation.asOf, validAt: invocation.validAt)
+            let ledger = try ledger()
+            view = eventsOnly ? try ledger.historyView(asOf: invocation.asOf, validAt: invocation.validAt)
+                : try ledger.view(asOf: invocation.asOf, validAt: invocation.validAt)
         } catch let error as ValidationError where error.member == "--as-of" || error.member == "--valid-at" {
             // A time that is not one is a mistake on the command line (exit 2), like `--limit abc`.
             let option = String(error.member.dropFirst(2))
