@@ -40,37 +40,59 @@ public struct ReadSummary: Sendable, Equatable {
 }
 
 extension EventLog {
-    /// Calls `body` with every event in `seq` order from `position`, streaming the
-    /// segments through one buffer. `body` returns false to stop.
+    /// Calls `body` with every event in `seq` order from `position`. `body` returns
+    /// false to stop. The events are those of `readLines`, built from their lines.
     ///
     /// Every line must parse, be a well-formed envelope, carry the next `seq`, link to
     /// the previous `hash` by `prev` and not go back in `recorded`; with `.hashes` it
     /// must also be canonical and hash to its `hash`. Anything else throws
     /// `LogError.integrity` naming seq, file and line. A torn tail is returned in the
     /// summary, not thrown.
-    ///
-    /// A long read (more than `pipelineThreshold` bytes) parses and checks the lines on a
-    /// second thread while `body` runs on the calling one, a bounded queue of events
-    /// between them; `body` sees the same events, and the same error at the same place.
     @discardableResult
     public func read(from position: LogPosition = .start, checks: ReadChecks = [], _ body: (Event) throws -> Bool) throws -> ReadSummary {
-        try readEvents(from: position, checks: checks) { event, _ in try body(event) }
+        try readLines(from: position, checks: checks) { line in try body(line.event()) }
     }
 
-    /// `read`, also giving `body` the position just after each event (its segment and line).
-    func readEvents(from position: LogPosition, checks: ReadChecks, _ body: (Event, LogPosition) throws -> Bool) throws -> ReadSummary {
-        if ProcessInfo.processInfo.activeProcessorCount > 1, (try? bytesToRead(from: position)) ?? 0 > EventLog.pipelineThreshold {
-            return try readPipelined(from: position, checks: checks, body)
+    /// Calls `body` with every line in `seq` order from `position`, checked as `read`
+    /// checks it, for callers that need a few members of each line rather than an
+    /// `Event`. `body` returns false to stop.
+    ///
+    /// The lines are gathered in batches; each batch is prechecked (scanned, and hashed
+    /// with `.hashes`) on both cores, then linked in order. A long read (more than
+    /// `pipelineThreshold` bytes) does that on a second thread while `body` runs on the
+    /// calling one; `body` sees the same lines, and the same error at the same place.
+    @discardableResult
+    public func readLines(from position: LogPosition = .start, checks: ReadChecks = [], _ body: (LogLine) throws -> Bool) throws -> ReadSummary {
+        var end = position
+        var lastRecorded: String?
+        var stopped = false
+        func consume(_ batch: CheckedBatch) throws -> Bool {
+            for index in 0..<batch.linked {
+                let keepGoing = try batch.withLine(index) { line in
+                    let keepGoing = try body(line)
+                    if !keepGoing || index == batch.linked - 1 {
+                        end = line.end
+                        lastRecorded = line.recorded
+                    }
+                    return keepGoing
+                }
+                if !keepGoing {
+                    stopped = true
+                    return false
+                }
+            }
+            return true
         }
-        var state = ChainCursor(position: position)
-        try scanLines(from: position) { line, place in
-            let event = try state.accept(line: line, place: place, checks: checks)
-            return try body(event, state.position)
-        } tail: { state.tornTail = $0 }
-        return ReadSummary(end: state.position, tornTail: state.tornTail, lastRecorded: state.lastRecorded)
+        let tornTail: TornTail?
+        if ProcessInfo.processInfo.activeProcessorCount > 1, (try? bytesToRead(from: position)) ?? 0 > EventLog.pipelineThreshold {
+            tornTail = try readPipelined(from: position, checks: checks, consume)
+        } else {
+            tornTail = try checkedBatches(from: position, checks: checks, deliver: consume)
+        }
+        return ReadSummary(end: end, tornTail: stopped ? nil : tornTail, lastRecorded: lastRecorded)
     }
 
-    /// Reads longer than this many bytes parse on a second thread.
+    /// Reads longer than this many bytes are checked on a second thread.
     static let pipelineThreshold = 4 << 20
 
     /// The bytes of the segments from `position` on.
@@ -80,48 +102,71 @@ extension EventLog {
         }
     }
 
-    /// `read`, with the lines parsed and checked on a second thread.
-    private func readPipelined(from position: LogPosition, checks: ReadChecks, _ body: (Event, LogPosition) throws -> Bool) throws -> ReadSummary {
-        let pipe = ReadPipeline()
+    /// `checkedBatches` on a second thread, handing each batch to `consume` on this one.
+    private func readPipelined(from position: LogPosition, checks: ReadChecks, _ consume: (CheckedBatch) throws -> Bool) throws -> TornTail? {
+        let pipe = ReadPipeline<CheckedBatch>()
         let log = self
         let producer = Thread {
-            var state = ChainCursor(position: position)
-            var chunk = ReadPipeline.Chunk()
             do {
-                try log.scanLines(from: position) { line, place in
-                    let event = try state.accept(line: line, place: place, checks: checks)
-                    chunk.events.append(event)
-                    chunk.ends.append(state.position)
-                    if chunk.events.count == ReadPipeline.chunkSize {
-                        guard pipe.put(chunk) else { return false }
-                        chunk = ReadPipeline.Chunk()
-                    }
-                    return true
-                } tail: { state.tornTail = $0 }
-                _ = pipe.put(chunk)
-                pipe.finish(tornTail: state.tornTail, error: nil)
+                let tornTail = try log.checkedBatches(from: position, checks: checks) { pipe.put($0) }
+                pipe.finish(tornTail: tornTail, error: nil)
             } catch {
-                _ = pipe.put(chunk)
                 pipe.finish(tornTail: nil, error: error)
             }
         }
         producer.start()
         defer { pipe.cancelAndWait() }
-
-        var end = position
-        var lastRecorded: String?
-        while let chunk = pipe.take() {
-            for (event, eventEnd) in zip(chunk.events, chunk.ends) {
-                end = eventEnd
-                lastRecorded = event.recorded
-                if try !body(event, eventEnd) {
-                    return ReadSummary(end: end, tornTail: nil, lastRecorded: lastRecorded)
-                }
-            }
+        while let batch = pipe.take() {
+            if try !consume(batch) { return nil }
         }
         let (tornTail, failure) = pipe.outcome()
         if let failure { throw failure }
-        return ReadSummary(end: end, tornTail: tornTail, lastRecorded: lastRecorded)
+        return tornTail
+    }
+
+    /// Scans the lines from `position`, prechecks them in batches on both cores and
+    /// links them in order, giving each batch to `deliver` (false stops). A failure is
+    /// thrown after the batch holding the lines before it was delivered.
+    private func checkedBatches(from position: LogPosition, checks: ReadChecks, deliver: (CheckedBatch) throws -> Bool) throws -> TornTail? {
+        var cursor = ChainCursor(position: position)
+        var batch = CheckedBatch()
+        var failure: (any Error)?
+        var stopped = false
+        // Links the batch's lines and delivers them; false when reading must stop.
+        func flush() throws -> Bool {
+            guard batch.lines.count > 0 else { return true }
+            try batch.lines.precheckAll(hashing: checks.contains(.hashes))
+            do {
+                for index in 0..<batch.lines.count {
+                    try batch.lines.withLine(index) { line in
+                        let location = batch.lines.locations[index]
+                        if let checked = batch.lines.checks[index], cursor.linkInPlace(checked, line: line, location: location) { return }
+                        batch.strict[index] = try cursor.accept(line: line, place: location, checks: checks)
+                    }
+                    batch.linked += 1
+                }
+            } catch {
+                failure = error
+            }
+            let delivered = try deliver(batch)
+            batch = CheckedBatch()
+            if !delivered { stopped = true }
+            return failure == nil && delivered
+        }
+        var tornTail: TornTail?
+        do {
+            try scanLines(from: position) { line, location in
+                batch.lines.append(line, location)
+                return batch.lines.isFull ? try flush() : true
+            } tail: { tornTail = $0 }
+        } catch {
+            // The lines gathered before what the scan refused come first, and so do their failures.
+            if failure == nil, !stopped, try flush() { throw error }
+            throw failure ?? error
+        }
+        if failure == nil, !stopped { _ = try flush() }
+        if let failure { throw failure }
+        return tornTail
     }
 
     /// Calls `body` with every whole line of the log (without its newline) and the seq
@@ -270,17 +315,81 @@ struct ChainCursor {
     }
 }
 
-/// The queue between the thread that parses a long read and the one that consumes it:
-/// a reference type because both threads share it; every field is guarded by `condition`.
-final class ReadPipeline: @unchecked Sendable {
-    struct Chunk {
-        var events: [Event] = []
-        /// Where reading may resume after each event.
-        var ends: [LogPosition] = []
+/// One line of the log, checked and linked, as `readLines` hands it over: read in
+/// place when it is canonical (the usual case), else through the strict parser.
+///
+/// Valid only during the call that gave it: its bytes are the reader's buffer.
+public struct LogLine {
+    /// The line, without its newline.
+    public let bytes: UnsafeRawBufferPointer
+    let location: LineLocation
+    /// Nil when the strict parser read the line; `strict` holds its event then.
+    let canonical: CanonicalLine?
+    let strict: Event?
+
+    public var seq: Int { canonical?.seq ?? strict!.seq }
+
+    /// The whole event, built from the line.
+    public func event() throws -> Event {
+        if let strict { return strict }
+        if let canonical, let event = Event(line: bytes, canonical: canonical) { return event }
+        // Not reached: the precheck accepted the same members `Event(line:canonical:)` reads.
+        throw LogError.integrity(IntegrityFailure(place: LogPlace(seq: seq, file: location.file, line: location.line),
+                                                  reason: "the line's envelope could not be read"))
     }
 
-    static let chunkSize = 1024
-    static let maxChunks = 16
+    /// `data` read in place; nil when the line went through the strict parser.
+    public var data: CanonicalObject? {
+        canonical.map { CanonicalObject(UnsafeRawBufferPointer(rebasing: bytes[$0.data])) }
+    }
+
+    public func withType<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        if let canonical { return try body(UnsafeRawBufferPointer(rebasing: bytes[canonical.type])) }
+        var type = strict!.type
+        return try type.withUTF8 { try body(UnsafeRawBufferPointer($0)) }
+    }
+
+    public var id: UUIDKey {
+        if let canonical { return UUIDKey(bytes: UnsafeRawBufferPointer(rebasing: bytes[canonical.id])) }
+        return UUIDKey(strict!.id)
+    }
+
+    public var occurred: String { member(\.occurred, \.occurred) }
+    public var recorded: String { member(\.recorded, \.recorded) }
+    public var hash: String { member(\.hash, \.hash) }
+
+    /// Where reading may resume after this line.
+    var end: LogPosition {
+        LogPosition(segment: location.segment, offset: location.offset + location.length, linesBefore: location.line, seq: seq, hash: hash)
+    }
+
+    private func member(_ range: KeyPath<CanonicalLine, Range<Int>>, _ member: KeyPath<Event, String>) -> String {
+        if let canonical { return String(decoding: UnsafeRawBufferPointer(rebasing: bytes[canonical[keyPath: range]]), as: UTF8.self) }
+        return strict![keyPath: member]
+    }
+}
+
+/// Lines read and prechecked together, then linked: what the checking thread hands
+/// to the reading one. A reference type, passed between threads once it is complete.
+final class CheckedBatch: @unchecked Sendable {
+    let lines = VerifyBatch(capacity: 2048)
+    /// The events of the lines the strict parser read, by index.
+    var strict: [Int: Event] = [:]
+    /// The lines linked to the chain, from the first: all of them, unless one failed.
+    var linked = 0
+
+    func withLine<R>(_ index: Int, _ body: (LogLine) throws -> R) rethrows -> R {
+        try lines.withLine(index) { bytes in
+            try body(LogLine(bytes: bytes, location: lines.locations[index], canonical: lines.checks[index]?.canonical, strict: strict[index]))
+        }
+    }
+}
+
+/// The queue between the thread that checks a long read and the one that consumes it:
+/// a reference type because both threads share it; every field is guarded by `condition`.
+final class ReadPipeline<Chunk>: @unchecked Sendable {
+    /// Batches of about 2048 lines: a few MB in flight.
+    static var maxChunks: Int { 4 }
 
     private let condition = NSCondition()
     private var chunks: [Chunk] = []
@@ -296,11 +405,10 @@ final class ReadPipeline: @unchecked Sendable {
         defer { condition.unlock() }
         while chunks.count >= ReadPipeline.maxChunks && !cancelled { condition.wait() }
         if cancelled { return false }
-        if !chunk.events.isEmpty { chunks.append(chunk) }
+        chunks.append(chunk)
         condition.broadcast()
         return true
     }
-
     func finish(tornTail: TornTail?, error: (any Error)?) {
         condition.lock()
         self.tornTail = tornTail

@@ -106,7 +106,7 @@ extension EventLog {
 }
 
 /// An event id as 16 bytes, so a million of them fit in a set of modest size.
-struct UUIDKey: Hashable {
+public struct UUIDKey: Hashable, Sendable {
     var high: UInt64 = 0
     var low: UInt64 = 0
 
@@ -119,7 +119,7 @@ struct UUIDKey: Hashable {
         }
     }
 
-    init(_ id: String) {
+    public init(_ id: String) {
         var nibbles = 0
         for byte in id.utf8 where byte != UInt8(ascii: "-") {
             let value = UInt64(byte <= UInt8(ascii: "9") ? byte - UInt8(ascii: "0") : byte - UInt8(ascii: "a") + 10)
@@ -159,7 +159,7 @@ extension ChainCursor {
         var erasure: Bool
     }
 
-    static func precheck(_ line: UnsafeRawBufferPointer) -> Precheck? {
+    static func precheck(_ line: UnsafeRawBufferPointer, hashing: Bool = true) -> Precheck? {
         guard let c = CanonicalLine.scan(line), c.seq >= 1,
               c.id.count == 36, c.prev.count == 64, c.hash.count == 64, c.recorded.count == 24,
               CanonicalLine.isLowerHex(line, c.prev), CanonicalLine.isLowerHex(line, c.hash),
@@ -167,7 +167,7 @@ extension ChainCursor {
               Timestamp.isValidOccurred(bytes: UnsafeRawBufferPointer(rebasing: line[c.occurred])),
               Timestamp.isValidRecorded(bytes: UnsafeRawBufferPointer(rebasing: line[c.recorded])),
               line[c.data.lowerBound] == UInt8(ascii: "{"),
-              c.hashMatches(c.computedDigest(of: line), in: line) else { return nil }
+              !hashing || c.hashMatches(c.computedDigest(of: line), in: line) else { return nil }
         let erasure = UnsafeRawBufferPointer(rebasing: line[c.type]).elementsEqual(EventLog.textErasedType.utf8)
         let readData = erasure || ChainCursor.contains(UnsafeRawBufferPointer(rebasing: line[c.data]), #""text":"sha256-"#)
         return Precheck(canonical: c, id: UUIDKey(bytes: UnsafeRawBufferPointer(rebasing: line[c.id])), readData: readData, erasure: erasure)
@@ -178,9 +178,7 @@ extension ChainCursor {
     /// every failure) goes through `accept`, which throws the same errors as before.
     /// `checked` is `precheck(line)`, when it was already done (on another thread).
     mutating func acceptFacts(line: UnsafeRawBufferPointer, place location: LineLocation, checked: Precheck?? = nil) throws -> LineFacts {
-        if let p = checked ?? ChainCursor.precheck(line), p.canonical.seq == position.seq + 1,
-           ChainCursor.equal(line, p.canonical.prev, position.hash),
-           lastRecorded.map({ !ChainCursor.precedes(line, p.canonical.recorded, $0) }) ?? true {
+        if let p = checked ?? ChainCursor.precheck(line), linkInPlace(p, line: line, location: location) {
             let c = p.canonical
             var facts = LineFacts(seq: c.seq, id: p.id)
             if p.readData {
@@ -190,12 +188,22 @@ extension ChainCursor {
                 if case .string(let reference)? = object["text"], EventLog.isTextReference(reference) { facts.textReference = reference }
                 if p.erasure, case .string(let reference)? = object["ref"] { facts.erasedReference = reference }
             }
-            position = LogPosition(segment: location.segment, offset: location.offset + location.length, linesBefore: location.line,
-                                   seq: c.seq, hash: String(decoding: UnsafeRawBufferPointer(rebasing: line[c.hash]), as: UTF8.self))
-            lastRecorded = String(decoding: UnsafeRawBufferPointer(rebasing: line[c.recorded]), as: UTF8.self)
             return facts
         }
         return try factsOfEvent(line: line, place: location)
+    }
+
+    /// Links a prechecked line to the chain without building its event: the next seq,
+    /// `prev` the hash before it, `recorded` not lower. False (and nothing changed) when
+    /// it does not link; the strict path then names the failure.
+    mutating func linkInPlace(_ checked: Precheck, line: UnsafeRawBufferPointer, location: LineLocation) -> Bool {
+        let c = checked.canonical
+        guard c.seq == position.seq + 1, ChainCursor.equal(line, c.prev, position.hash),
+              lastRecorded.map({ !ChainCursor.precedes(line, c.recorded, $0) }) ?? true else { return false }
+        position = LogPosition(segment: location.segment, offset: location.offset + location.length, linesBefore: location.line,
+                               seq: c.seq, hash: String(decoding: UnsafeRawBufferPointer(rebasing: line[c.hash]), as: UTF8.self))
+        lastRecorded = String(decoding: UnsafeRawBufferPointer(rebasing: line[c.recorded]), as: UTF8.self)
+        return true
     }
 
     private mutating func factsOfEvent(line: UnsafeRawBufferPointer, place location: LineLocation) throws -> LineFacts {
@@ -242,13 +250,15 @@ final class VerifyBatch: @unchecked Sendable {
     private(set) var starts: [Int] = []
     private(set) var locations: [LineLocation] = []
     private(set) var checks: [ChainCursor.Precheck?] = []
-    static let lines = 8192
+    /// Lines it holds before it is full.
+    let capacity: Int
 
     var count: Int { locations.count }
-    var isFull: Bool { count >= VerifyBatch.lines }
+    var isFull: Bool { count >= capacity }
 
-    init() {
-        bytes.reserveCapacity(4 << 20)
+    init(capacity: Int = 8192) {
+        self.capacity = capacity
+        bytes.reserveCapacity(capacity * 512)
     }
 
     func append(_ line: UnsafeRawBufferPointer, _ location: LineLocation) {
@@ -269,8 +279,9 @@ final class VerifyBatch: @unchecked Sendable {
         return try bytes.withUnsafeBytes { try body(UnsafeRawBufferPointer(rebasing: $0[starts[index]..<end])) }
     }
 
-    /// Fills `checks`, the two halves of the batch on two threads.
-    func precheckAll() throws {
+    /// Fills `checks`, the two halves of the batch on two threads; without `hashing`,
+    /// the hashes are left to the strict path.
+    func precheckAll(hashing: Bool = true) throws {
         let n = count
         checks = Array(repeating: nil, count: n)
         guard n > 0 else { return }
@@ -282,7 +293,7 @@ final class VerifyBatch: @unchecked Sendable {
                     let range = half == 0 ? 0..<(n / halves) : (n / halves)..<n
                     for index in range {
                         let end = index + 1 < shared.starts.count ? shared.starts[index + 1] : shared.raw.count
-                        shared.out[index] = ChainCursor.precheck(UnsafeRawBufferPointer(rebasing: shared.raw[shared.starts[index]..<end]))
+                        shared.out[index] = ChainCursor.precheck(UnsafeRawBufferPointer(rebasing: shared.raw[shared.starts[index]..<end]), hashing: hashing)
                     }
                 }
             }

@@ -39,6 +39,10 @@ public struct ResolvedEvent: Sendable, Equatable {
     /// Whether this fact counts at the valid time `validAt` (milliseconds; nil: always):
     /// its `occurred`, as corrected, is not later. Plain dates start at midnight in `zone`.
     public func isValid(at validAt: Int64?, in zone: TimeZone) -> Bool {
+        ResolvedEvent.isValid(occurred: occurred, at: validAt, in: zone)
+    }
+
+    static func isValid(occurred: String, at validAt: Int64?, in zone: TimeZone) -> Bool {
         guard let validAt else { return true }
         // A plain date two days before the valid time's UTC date is before it in any
         // zone (offsets stay within ±1 day): no time zone needed for most facts.
@@ -57,6 +61,12 @@ public struct History: Sendable {
     public static let correctedType = "event.corrected"
     public static let retractedType = "event.retracted"
     static let metaTypes: Set<String> = [correctedType, retractedType, EventLog.textErasedType, EventLog.tailQuarantinedType]
+
+    /// `metaTypes.contains(type)`, for a type's bytes.
+    static func isMetaType(_ type: UnsafeRawBufferPointer) -> Bool {
+        metaTypeNames.contains { $0.count == type.count && $0.elementsEqual(type) }
+    }
+    private static let metaTypeNames = metaTypes.map { Array($0.utf8) }
 
     /// `metaTypes.contains(type)`, without hashing the string.
     static func isMetaType(_ type: String) -> Bool {

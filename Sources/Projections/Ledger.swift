@@ -145,10 +145,29 @@ public struct Ledger: Sendable {
         var metAmendments: [String] = []
         var targetsSeen = Set<String>()
         var consistent = true
-        let summary = try log.read(checks: .hashes) { event in
-            if event.seq > last { return false }
-            if let asOf, let recorded = Timestamp.millis(ofRecorded: event.recorded), recorded > asOf { return false }
-            fold.head = LogHead(seq: event.seq, hash: event.hash, recorded: event.recorded)
+        var headHash = Event.genesisHash
+        var headRecorded: String?
+        let mayStopBefore = asOf != nil || last != Int.max
+        let summary = try log.readLines(checks: .hashes) { line in
+            let seq = line.seq
+            if seq > last { return false }
+            if let asOf, let recorded = Timestamp.millis(ofRecorded: line.recorded), recorded > asOf { return false }
+            if mayStopBefore {
+                // The read may stop before a line (the first recorded after asOf, or
+                // after `last`), so the head is the line before: noted as they go by.
+                fold.head.seq = seq
+                headHash = line.hash
+                headRecorded = line.recorded
+            }
+            let (kind, meta) = line.withType { type in (FactKind(type: type), History.isMetaType(type)) }
+            // The usual line: no amendment aims at it, so its data and occurred are as
+            // written and it is folded in place. Amendments, their targets and lines the
+            // strict parser read go the way of the history.
+            if !meta, !amendments.targetKeys.contains(line.id), let fact = LineFact(line, kind: kind) {
+                if ResolvedEvent.isValid(occurred: fact.occurred, at: validAt, in: zone) { fold.state.fold(fact) } else { fold.excludedFacts += 1 }
+                return seq < last
+            }
+            let event = try line.event()
             var resolved = ResolvedEvent(event)
             if event.type == History.correctedType || event.type == History.retractedType { metAmendments.append(event.hash) }
             if amendments.targets.contains(event.id) {
@@ -167,7 +186,13 @@ public struct Ledger: Sendable {
             if resolved.isFact {
                 if resolved.isValid(at: validAt, in: zone) { fold.state.apply(resolved) } else { fold.excludedFacts += 1 }
             }
-            return event.seq < last
+            return seq < last
+        }
+        if !mayStopBefore {
+            fold.head = summary.head
+        } else {
+            fold.head.hash = headHash
+            fold.head.recorded = headRecorded
         }
         // Every amendment applied must be one this pass read, with the same bytes.
         if consistent { consistent = amendments.all.filter(counts).map(\.hash) == metAmendments }
@@ -381,6 +406,8 @@ struct Amendments {
     var corrections: [String: [Event]] = [:]
     var retractions: [String: [Event]] = [:]
     var targets: Set<String> = []
+    /// `targets` as keys of 16 bytes: what the fold asks of every line.
+    var targetKeys: Set<UUIDKey> = []
     /// In seq order.
     var all: [Event] = []
 
@@ -401,6 +428,7 @@ struct Amendments {
                 found.retractions[target, default: []].append(event)
             }
             found.targets.insert(target)
+            found.targetKeys.insert(UUIDKey(target))
             found.all.append(event)
             return true
         }

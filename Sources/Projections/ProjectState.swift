@@ -121,21 +121,26 @@ public struct ProjectState: Sendable, Equatable, Codable {
 
     /// Folds one fact in. Facts are assumed valid (the catalog checked them at append);
     /// a fact naming something unknown changes nothing.
-    public mutating func apply(_ fact: ResolvedEvent) {
-        let d = fact.data
-        func s(_ key: String) -> String? { d[key]?.stringValue }
-        func i(_ key: String) -> Int? { d[key]?.integerValue }
-        func strings(_ key: String) -> [String] { d[key]?.arrayValue?.compactMap(\.stringValue) ?? [] }
+    public mutating func apply(_ fact: ResolvedEvent) { fold(fact) }
 
-        switch fact.event.type {
-        case "unit.registered":
+    /// `apply`, for whatever reads a fact: an event with its corrections, or a line read in place.
+    mutating func fold(_ d: some FactReading) {
+        func s(_ key: StaticString) -> String? { d.string(key) }
+        func i(_ key: StaticString) -> Int? { d.integer(key) }
+
+        switch d.kind {
+        case .unitRegistered:
             guard let id = s("unit") else { return }
             units[id] = Unit(name: s("name") ?? id, headcount: i("headcount"), parent: s("parent"))
-            let date = Timestamp.calendarDate(ofOccurred: fact.occurred)?.description ?? fact.occurred
-            unitValueDates[id] = Dictionary(uniqueKeysWithValues: ["name", "headcount", "parent"].filter { d[$0] != nil }.map { ($0, date) })
-        case "unit.updated":
+            let date = Timestamp.calendarDate(ofOccurred: d.occurred)?.description ?? d.occurred
+            var dates: [String: String] = [:]
+            if d.contains("name") { dates["name"] = date }
+            if d.contains("headcount") { dates["headcount"] = date }
+            if d.contains("parent") { dates["parent"] = date }
+            unitValueDates[id] = dates
+        case .unitUpdated:
             guard let id = s("unit"), units[id] != nil else { return }
-            let date = Timestamp.calendarDate(ofOccurred: fact.occurred)?.description ?? fact.occurred
+            let date = Timestamp.calendarDate(ofOccurred: d.occurred)?.description ?? d.occurred
             func holdsFromLater(_ member: String) -> Bool {
                 guard date >= unitValueDates[id]?[member] ?? "" else { return false }
                 unitValueDates[id, default: [:]][member] = date
@@ -144,51 +149,50 @@ public struct ProjectState: Sendable, Equatable, Codable {
             if let name = s("name"), holdsFromLater("name") { units[id]!.name = name }
             if let headcount = i("headcount"), holdsFromLater("headcount") { units[id]!.headcount = headcount }
             if let parent = s("parent"), holdsFromLater("parent") { units[id]!.parent = parent }
-        case "team.established":
+        case .teamEstablished:
             guard let id = s("team") else { return }
-            let plan = d["plan"]?.objectValue
-            teams[id] = Team(name: s("name") ?? id, kind: s("kind") ?? "", units: strings("units"),
-                             plan: Plan(peers: plan?["peers"]?.integerValue, professionals: plan?["professionals"]?.integerValue),
-                             established: fact.occurred, closed: false)
-        case "team.closed":
+            teams[id] = Team(name: s("name") ?? id, kind: s("kind") ?? "", units: d.strings("units"),
+                             plan: Plan(peers: d.integer("plan", "peers"), professionals: d.integer("plan", "professionals")),
+                             established: d.occurred, closed: false)
+        case .teamClosed:
             if let id = s("team") { teams[id]?.closed = true }
-        case "staff.hired":
+        case .staffHired:
             guard let id = s("person"), let role = s("role"), let team = s("team") else { return }
-            people[id] = Person(role: role, team: team, since: fact.occurred, hoursPerWeek: i("hoursPerWeek"), employed: true)
-        case "staff.left":
+            people[id] = Person(role: role, team: team, since: d.occurred, hoursPerWeek: i("hoursPerWeek"), employed: true)
+        case .staffLeft:
             if let id = s("person") { people[id]?.employed = false }
-        case "training.held":
+        case .trainingHeld:
             guard let id = s("training") else { return }
             var participants: [String: Int] = [:]
-            for (unit, count) in d["participants"]?.objectValue?.members ?? [] { participants[unit] = count.integerValue ?? 0 }
-            trainings[id] = Training(title: s("title") ?? id, kind: s("kind") ?? "", participants: participants, occurred: fact.occurred)
-        case "handover.started":
+            for (unit, count) in d.integerMembers("participants") { participants[unit] = count }
+            trainings[id] = Training(title: s("title") ?? id, kind: s("kind") ?? "", participants: participants, occurred: d.occurred)
+        case .handoverStarted:
             guard let id = s("case"), let from = s("from"), let to = s("to") else { return }
-            handovers[id] = Handover(from: from, to: to, peer: s("peer"), started: fact.occurred, status: .open)
-        case "handover.completed", "handover.cancelled":
+            handovers[id] = Handover(from: from, to: to, peer: s("peer"), started: d.occurred, status: .open)
+        case .handoverCompleted, .handoverCancelled:
             guard let id = s("case"), handovers[id]?.status == .open else { return }
-            handovers[id]!.status = fact.event.type == "handover.completed" ? .completed : .cancelled
-            handovers[id]!.ended = fact.occurred
+            handovers[id]!.status = d.kind == .handoverCompleted ? .completed : .cancelled
+            handovers[id]!.ended = d.occurred
             handovers[id]!.outcome = s("outcome")
-        case "body.established":
+        case .bodyEstablished:
             guard let id = s("body") else { return }
-            bodies[id] = Body(name: s("name") ?? id, kind: s("kind") ?? "", cadence: s("cadence"), established: fact.occurred, meetings: [])
-        case "meeting.held":
+            bodies[id] = Body(name: s("name") ?? id, kind: s("kind") ?? "", cadence: s("cadence"), established: d.occurred, meetings: [])
+        case .meetingHeld:
             guard let id = s("meeting"), let body = s("body") else { return }
-            meetings[id] = Meeting(body: body, occurred: fact.occurred, minutes: 0)
-            bodies[body]?.meetings.append(MeetingDate(id: id, occurred: fact.occurred))
-        case "minutes.recorded":
+            meetings[id] = Meeting(body: body, occurred: d.occurred, minutes: 0)
+            bodies[body]?.meetings.append(MeetingDate(id: id, occurred: d.occurred))
+        case .minutesRecorded:
             if let id = s("meeting") { meetings[id]?.minutes += 1 }
-        case "evaluation.milestone":
+        case .evaluationMilestone:
             guard let id = s("milestone") else { return }
-            milestones[id] = Milestone(title: s("title") ?? id, by: s("by"), findings: strings("findings"), occurred: fact.occurred)
-        case "target.set":
+            milestones[id] = Milestone(title: s("title") ?? id, by: s("by"), findings: d.strings("findings"), occurred: d.occurred)
+        case .targetSet:
             guard let kpi = s("kpi"), let scope = s("scope"), let value = i("value") else { return }
-            targets.append(Target(kpi: kpi, scope: scope, period: s("period"), value: value, seq: fact.event.seq))
-        case "attendance.counted":
+            targets.append(Target(kpi: kpi, scope: scope, period: s("period"), value: value, seq: d.seq))
+        case .attendanceCounted:
             guard let offer = s("offer"), let venue = s("venue"), let period = s("period"), let contacts = i("contacts") else { return }
             attendance.append(Attendance(offer: offer, venue: venue, period: period, contacts: contacts, citizens: i("citizens")))
-        default:
+        case nil:
             return
         }
     }

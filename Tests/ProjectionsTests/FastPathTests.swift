@@ -48,6 +48,7 @@ final class FastPathTests: XCTestCase {
                 guard case .object(let object) = try JSONParser.parse(bytes, integersOnly: true) else { return XCTFail("not an object") }
                 let strict = try Event(json: object)
                 XCTAssertEqual(fast, strict, "line \(index + 1)")
+                assertInPlaceReaderAgrees(UnsafeRawBufferPointer(rebasing: bytes[canonical.data]), strict.data, "line \(index + 1)")
                 XCTAssertEqual(SHA256.hexString(canonical.computedDigest(of: bytes)), strict.computedHash(), "line \(index + 1)")
                 XCTAssertTrue(canonical.hashMatches(canonical.computedDigest(of: bytes), in: bytes))
             }
@@ -83,11 +84,47 @@ final class FastPathTests: XCTestCase {
                     XCTAssertEqual(CanonicalJSON.encode(value), line, "\(name): the fast path accepted a line that is not canonical")
                     if let fast = Event(line: bytes, canonical: canonical), case .object(let object) = value {
                         XCTAssertEqual(fast, try? Event(json: object), name)
+                        assertInPlaceReaderAgrees(UnsafeRawBufferPointer(rebasing: bytes[canonical.data]), fast.data, name)
                     }
                 }
             }
         }
         XCTAssertGreaterThan(acceptedByFastPath, 20, "the suite's canonical documents should pass the fast path")
+    }
+
+    /// `CanonicalObject` (what the fold reads lines with) answers every question about
+    /// `data` as the strict parser's tree does, nested objects and arrays included.
+    private func assertInPlaceReaderAgrees(_ bytes: UnsafeRawBufferPointer, _ strict: JSONObject, _ message: String,
+                                           file: StaticString = #filePath, line: UInt = #line) {
+        let fast = CanonicalObject(bytes)
+        var names: [String] = []
+        fast.forEachMember { name, value in
+            names.append(name)
+            guard let expected = strict[name] else { return XCTFail("\(message): \(name) is not in the strict tree", file: file, line: line) }
+            XCTAssertEqual(CanonicalObject.string(value), expected.stringValue, "\(message): \(name)", file: file, line: line)
+            XCTAssertEqual(CanonicalObject.integer(value), expected.integerValue, "\(message): \(name)", file: file, line: line)
+            XCTAssertEqual(try? JSONParser.parse(value, integersOnly: true), expected, "\(message): the bytes of \(name)", file: file, line: line)
+            if case .object(let nested) = expected {
+                assertInPlaceReaderAgrees(value, nested, "\(message).\(name)", file: file, line: line)
+            }
+        }
+        XCTAssertEqual(names, strict.members.map(\.key), message, file: file, line: line)
+    }
+
+    func testTheInPlaceReaderFindsMembersByName() throws {
+        let data = Array(#"{"a":"x\"y","b":[1,"two",{"c":3},"four"],"c":{"d":-12,"e":null},"f":9007199254740991,"g":9007199254740992}"#.utf8)
+        try data.withUnsafeBytes { bytes in
+            let object = CanonicalObject(bytes)
+            XCTAssertEqual(object.string("a"), "x\"y")
+            XCTAssertEqual(object.strings("b"), ["two", "four"])
+            XCTAssertEqual(object.object("c")?.integer("d"), -12)
+            XCTAssertTrue(try XCTUnwrap(object.object("c")).contains("e"))
+            XCTAssertNil(object.object("c")?.string("e"))
+            XCTAssertEqual(object.integer("f"), 9007199254740991)
+            XCTAssertNil(object.integer("g"), "beyond JSON's safe integers, as the strict parser")
+            XCTAssertFalse(object.contains("d"), "a nested member is not a member")
+            XCTAssertNil(object.integer("a"))
+        }
     }
 
     func testAChangedByteFailsTheFastPathOrItsHash() throws {
@@ -125,6 +162,36 @@ final class FastPathTests: XCTestCase {
                 XCTAssertNotNil(fold.end, "the streaming fold answered, not the history")
             }
         }
+        // Up to a seq, as a warm checkpoint's refold reads.
+        let history = try Ledger.history(of: f.log, asOf: nil).history
+        for last in [0, 1, history.events.count / 3, history.events.count - 1] {
+            let prefix = try Ledger.history(of: f.log, asOf: nil, upTo: last).history
+            let fold = try f.ledger.streamingFold(asOf: nil, validAt: FastPathTests.now, upTo: last)
+            XCTAssertEqual(fold.state, ProjectState(facts: prefix.facts(validAt: FastPathTests.now, in: zone)), "up to \(last)")
+            XCTAssertEqual(fold.head, prefix.head, "up to \(last)")
+        }
+    }
+
+    /// The fold of lines read in place and the fold of the same events: one state.
+    func testFoldingLinesInPlaceEqualsFoldingTheirEvents() throws {
+        let (f, _) = try randomLog(seed: 15, batches: 40)
+        var inPlace = ProjectState(), ofEvents = ProjectState()
+        var folded = 0
+        try f.log.readLines(checks: .hashes) { line in
+            let event = try line.event()
+            let kind = line.withType { FactKind(type: $0) }
+            XCTAssertEqual(kind, FactKind(rawValue: event.type))
+            XCTAssertEqual(line.id, UUIDKey(event.id))
+            XCTAssertEqual([line.occurred, line.recorded, line.hash], [event.occurred, event.recorded, event.hash])
+            let fact = try XCTUnwrap(LineFact(line, kind: kind), "seq \(event.seq) is canonical")
+            inPlace.fold(fact)
+            ofEvents.apply(ResolvedEvent(event))
+            folded += 1
+            return true
+        }
+        XCTAssertGreaterThan(folded, 300)
+        XCTAssertEqual(inPlace, ofEvents)
+        XCTAssertFalse(inPlace.handovers.isEmpty || inPlace.trainings.isEmpty || inPlace.teams.isEmpty, "the log exercises the fold")
     }
 
     // MARK: the KPI checkpoint

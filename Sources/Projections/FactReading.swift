@@ -1,0 +1,84 @@
+import EventStore
+
+/// The event types the state folds (SPEC §3); the others change nothing in it.
+enum FactKind: String, CaseIterable {
+    case unitRegistered = "unit.registered", unitUpdated = "unit.updated"
+    case teamEstablished = "team.established", teamClosed = "team.closed"
+    case staffHired = "staff.hired", staffLeft = "staff.left"
+    case trainingHeld = "training.held"
+    case handoverStarted = "handover.started", handoverCompleted = "handover.completed", handoverCancelled = "handover.cancelled"
+    case bodyEstablished = "body.established", meetingHeld = "meeting.held", minutesRecorded = "minutes.recorded"
+    case evaluationMilestone = "evaluation.milestone"
+    case targetSet = "target.set"
+    case attendanceCounted = "attendance.counted"
+
+    private static let byName: [(name: [UInt8], kind: FactKind)] = allCases.map { (Array($0.rawValue.utf8), $0) }
+
+    /// The kind a type's bytes name, without making a string of them.
+    init?(type: UnsafeRawBufferPointer) {
+        guard let found = FactKind.byName.first(where: { $0.name.count == type.count && $0.name.elementsEqual(type) }) else { return nil }
+        self = found.kind
+    }
+}
+
+/// What `ProjectState`'s fold reads of a fact: an event with its corrections applied
+/// (`ResolvedEvent`), or a canonical line of the log read in place (`LineFact`). One
+/// fold serves both, so both give the same state.
+protocol FactReading {
+    var kind: FactKind? { get }
+    var seq: Int { get }
+    /// As corrected.
+    var occurred: String { get }
+    func contains(_ member: StaticString) -> Bool
+    func string(_ member: StaticString) -> String?
+    func integer(_ member: StaticString) -> Int?
+    /// The strings of an array member (anything else in it skipped).
+    func strings(_ member: StaticString) -> [String]
+    func integer(_ object: StaticString, _ member: StaticString) -> Int?
+    /// The members of an object member whose values are integers (others count 0).
+    func integerMembers(_ object: StaticString) -> [(String, Int)]
+}
+
+extension ResolvedEvent: FactReading {
+    var kind: FactKind? { FactKind(rawValue: event.type) }
+    var seq: Int { event.seq }
+    func contains(_ member: StaticString) -> Bool { data[member.description] != nil }
+    func string(_ member: StaticString) -> String? { data[member.description]?.stringValue }
+    func integer(_ member: StaticString) -> Int? { data[member.description]?.integerValue }
+    func strings(_ member: StaticString) -> [String] { data[member.description]?.arrayValue?.compactMap(\.stringValue) ?? [] }
+    func integer(_ object: StaticString, _ member: StaticString) -> Int? {
+        data[object.description]?.objectValue?[member.description]?.integerValue
+    }
+    func integerMembers(_ object: StaticString) -> [(String, Int)] {
+        (data[object.description]?.objectValue?.members ?? []).map { ($0.key, $0.value.integerValue ?? 0) }
+    }
+}
+
+/// A fact read straight from a canonical line: no `Event`, no `data` tree. Only for a
+/// line no correction or retraction aims at (its data and occurred are as written).
+struct LineFact: FactReading {
+    let kind: FactKind?
+    let seq: Int
+    let occurred: String
+    let data: CanonicalObject
+
+    /// Nil when the strict parser read the line: fold its event instead.
+    init?(_ line: LogLine, kind: FactKind?) {
+        guard let data = line.data else { return nil }
+        self.kind = kind
+        seq = line.seq
+        occurred = line.occurred
+        self.data = data
+    }
+
+    func contains(_ member: StaticString) -> Bool { data.contains(member) }
+    func string(_ member: StaticString) -> String? { data.string(member) }
+    func integer(_ member: StaticString) -> Int? { data.integer(member) }
+    func strings(_ member: StaticString) -> [String] { data.strings(member) }
+    func integer(_ object: StaticString, _ member: StaticString) -> Int? { data.object(object)?.integer(member) }
+    func integerMembers(_ object: StaticString) -> [(String, Int)] {
+        var members: [(String, Int)] = []
+        data.object(object)?.forEachMember { name, value in members.append((name, CanonicalObject.integer(value) ?? 0)) }
+        return members
+    }
+}
