@@ -10,43 +10,88 @@ import Foundation
 /// outside the log), and trusted only while the MAC holds and the line just before its
 /// position still carries the seq and hash it names; otherwise it is ignored and
 /// rebuilt. `verify` compares it with a full replay and deletes it when it differs.
-public struct Checkpoint: Codable, Sendable, Equatable {
+///
+/// The form on disk (after the MAC line): the format line `recovery-checkpoint/3\n`;
+/// the position's segment, offset, lines before, seq (each 8 bytes, little-endian) and
+/// hash (its length in 8 bytes, then its bytes); then the `ValidationState` with its
+/// index, as it is kept in memory (`ValidationState.encode`). Loading reads the header
+/// and takes the index and the entries as they are: no decoder, no object per entry,
+/// no hashing but the MAC's.
+public struct Checkpoint: Sendable, Equatable {
     public static let fileName = "checkpoint.bin"
-    static let formatName = "recovery-checkpoint/1"
+    static let magic = Array("recovery-checkpoint/3\n".utf8)
     /// Rewrite the checkpoint once an append had to read this many events past it.
     static let rewriteDistance = 256
 
-    var format = Checkpoint.formatName
     public var position: LogPosition
-    var state: ProjectState
-    var streams: [String]
-    var texts: [String]
-    var erasedTexts: [String]
+    var state: ValidationState
 
-    init(position: LogPosition, state: ProjectState, streams: [String], texts: [String], erasedTexts: [String]) {
+    init(position: LogPosition, state: ValidationState) {
         self.position = position
         self.state = state
-        self.streams = streams
-        self.texts = texts
-        self.erasedTexts = erasedTexts
+    }
+
+    /// The same position, and the same streams, texts and facts folded.
+    public static func == (lhs: Checkpoint, rhs: Checkpoint) -> Bool {
+        lhs.position == rhs.position && lhs.state.same(as: rhs.state, in: ValidationState.everything)
     }
 
     static func path(in log: EventLog) -> String { "\(log.path)/\(fileName)" }
 
     /// The checkpoint beside `log`, if there is one that still matches the chain.
     static func load(_ log: EventLog) -> Checkpoint? {
-        guard let data = log.readSealedDerivedFile(fileName),
-              let checkpoint = try? BinaryCoder.decode(Checkpoint.self, from: data),
-              checkpoint.format == formatName,
-              (try? log.lineMatches(before: checkpoint.position)) == true else { return nil }
-        return checkpoint
+        guard let bytes = log.readSealedDerivedFile(fileName), let header = Header(bytes),
+              (try? log.lineMatches(before: header.position)) == true else { return nil }
+        return decode(bytes, header: header)
+    }
+
+    /// The checkpoint in `bytes` (the form on disk without the MAC line), or nil.
+    static func decode(_ bytes: [UInt8], header: Header? = nil) -> Checkpoint? {
+        guard let header = header ?? Header(bytes), let state = ValidationState(decoding: bytes, at: header.end) else { return nil }
+        return Checkpoint(position: header.position, state: state)
     }
 
     /// Writes it atomically (temporary file, fsync, rename). A failure to write is not
     /// an error of the append that triggered it: the next one rebuilds.
     func save(_ log: EventLog) {
-        guard let bytes = try? BinaryCoder.encode(self) else { return }
-        try? log.writeSealedDerivedFile(Checkpoint.fileName, bytes: bytes)
+        try? log.writeSealedDerivedFile(Checkpoint.fileName, bytes: encoded())
+    }
+
+    /// The form on disk, without the MAC line.
+    func encoded() -> [UInt8] {
+        var bytes = Checkpoint.magic
+        func int(_ value: Int) { withUnsafeBytes(of: Int64(value).littleEndian) { bytes.append(contentsOf: $0) } }
+        int(position.segment)
+        int(position.offset)
+        int(position.linesBefore)
+        int(position.seq)
+        int(position.hash.utf8.count)
+        bytes.append(contentsOf: position.hash.utf8)
+        state.encode(into: &bytes)
+        return bytes
+    }
+
+    /// What precedes the state.
+    struct Header {
+        var position: LogPosition
+        /// Where the state starts.
+        var end: Int
+
+        init?(_ bytes: [UInt8]) {
+            guard bytes.starts(with: Checkpoint.magic) else { return nil }
+            var at = Checkpoint.magic.count
+            func int() -> Int? {
+                guard at + 8 <= bytes.count else { return nil }
+                defer { at += 8 }
+                return bytes.withUnsafeBytes { Int(Int64(littleEndian: $0.loadUnaligned(fromByteOffset: at, as: Int64.self))) }
+            }
+            guard let segment = int(), let offset = int(), let linesBefore = int(), let seq = int(),
+                  let hashLength = int(), hashLength >= 0, hashLength <= bytes.count - at else { return nil }
+            let hash = String(decoding: bytes[at..<(at + hashLength)], as: UTF8.self)
+            at += hashLength
+            position = LogPosition(segment: segment, offset: offset, linesBefore: linesBefore, seq: seq, hash: hash)
+            end = at
+        }
     }
 }
 
@@ -112,13 +157,13 @@ struct KPICheckpoint {
 
     /// Writes it atomically; a failure (a read-only log, a full disk) is not an error of the read.
     func save(_ log: EventLog) {
-        let json = JSONValue.object(JSONObject([
+        let header = JSONObject([
             "format": .string(KPICheckpoint.formatName),
             "segment": .integer(position.segment), "offset": .integer(position.offset), "linesBefore": .integer(position.linesBefore),
             "seq": .integer(position.seq), "hash": .string(position.hash), "recorded": recorded.map(JSONValue.string) ?? .null,
-            "validAt": .integer(Int(validAt)), "day": .string(day), "rows": .array(rows.map(\.json)),
-        ]))
-        try? log.writeSealedDerivedFile(KPICheckpoint.fileName, bytes: CanonicalJSON.encode(json) + [0x0A])
+            "validAt": .integer(Int(validAt)), "day": .string(day),
+        ])
+        try? log.writeSealedDerivedFile(KPICheckpoint.fileName, bytes: KPIRow.encode(rows, in: header) + [0x0A])
     }
 
     /// The checkpoint beside `log`, if it answers a read at the head at `validAt`.
@@ -144,362 +189,5 @@ struct KPICheckpoint {
         var checkpoint = KPICheckpoint(position: position, recorded: o["recorded"]?.stringValue, validAt: Int64(at), zone: zone, rows: rows)
         checkpoint.day = day
         return checkpoint
-    }
-}
-
-// MARK: the binary form
-
-/// A compact binary form for any `Codable` value, for the checkpoint: `JSONDecoder`
-/// took seconds for the state of a million events, this a fraction of that.
-///
-/// Every value is a tag byte and its payload: nil; an integer (8 bytes); a string
-/// (length, UTF-8); a container (byte length, entry count, entries), whose keyed
-/// entries are a key string and a value. Keys are written, so a decoder finds members
-/// by name (in the order they were written, checked first) and dictionaries keep
-/// their keys. A format of its own, read only by this code; a file it cannot read is
-/// ignored, as a stale checkpoint is.
-enum BinaryCoder {
-    static let magic = Array("recovery-checkpoint/2 binary\n".utf8)
-
-    static func encode<T: Encodable>(_ value: T) throws -> [UInt8] {
-        let encoder = Encoder()
-        try value.encode(to: encoder)
-        encoder.finish()
-        return magic + encoder.out.bytes
-    }
-
-    static func decode<T: Decodable>(_ type: T.Type, from bytes: [UInt8]) throws -> T {
-        guard bytes.starts(with: magic) else { throw Failure() }
-        return try bytes.withUnsafeBytes { raw in
-            let body = UnsafeRawBufferPointer(rebasing: raw[magic.count...])
-            return try T(from: Decoder(bytes: body, range: 0..<body.count))
-        }
-    }
-
-    struct Failure: Error {}
-
-    enum Tag: UInt8 { case null = 0, integer, string, container, bool, double }
-
-    /// The bytes being written; a reference so nested containers append to one buffer.
-    final class Output {
-        var bytes: [UInt8] = []
-
-        func tag(_ t: Tag) { bytes.append(t.rawValue) }
-        func int(_ v: Int) { withUnsafeBytes(of: Int64(v).littleEndian) { bytes.append(contentsOf: $0) } }
-        func string(_ s: String) {
-            int(s.utf8.count)
-            bytes.append(contentsOf: s.utf8)
-        }
-        /// Starts a container; returns where its length and count go.
-        func open() -> Int {
-            tag(.container)
-            let at = bytes.count
-            int(0)
-            int(0)
-            return at
-        }
-        func close(_ at: Int, count: Int) {
-            let length = Int64(bytes.count - at - 16).littleEndian, n = Int64(count).littleEndian
-            withUnsafeBytes(of: length) { for i in 0..<8 { bytes[at + i] = $0[i] } }
-            withUnsafeBytes(of: n) { for i in 0..<8 { bytes[at + 8 + i] = $0[i] } }
-        }
-    }
-
-    // MARK: encoding
-
-    /// Writes one value: a single value, or one container that `finish` closes.
-    final class Encoder: Swift.Encoder, SingleValueEncodingContainer {
-        let out: Output
-        var codingPath: [any CodingKey] = []
-        var userInfo: [CodingUserInfoKey: Any] = [:]
-        private var container: (at: Int, box: CountBox)?
-
-        init(out: Output = Output()) { self.out = out }
-
-        final class CountBox { var count = 0 }
-
-        func container<Key: CodingKey>(keyedBy type: Key.Type) -> KeyedEncodingContainer<Key> {
-            let at = out.open()
-            let box = CountBox()
-            container = (at, box)
-            return KeyedEncodingContainer(Keyed<Key>(encoder: self, box: box))
-        }
-
-        func unkeyedContainer() -> any UnkeyedEncodingContainer {
-            let at = out.open()
-            let box = CountBox()
-            container = (at, box)
-            return Unkeyed(encoder: self, box: box)
-        }
-
-        func singleValueContainer() -> any SingleValueEncodingContainer { self }
-
-        /// Closes the container this encoder opened (called after `encode(to:)`).
-        func finish() {
-            if let (at, box) = container { out.close(at, count: box.count) }
-            container = nil
-        }
-
-        func encodeNil() { out.tag(.null) }
-        func encode(_ value: Bool) { out.tag(.bool); out.bytes.append(value ? 1 : 0) }
-        func encode(_ value: String) { out.tag(.string); out.string(value) }
-        func encode(_ value: Double) { out.tag(.double); out.int(Int(truncatingIfNeeded: Int64(bitPattern: value.bitPattern))) }
-        func encode(_ value: Float) { encode(Double(value)) }
-        func encode(_ value: Int) { out.tag(.integer); out.int(value) }
-        func encode(_ value: Int8) { encode(Int(value)) }
-        func encode(_ value: Int16) { encode(Int(value)) }
-        func encode(_ value: Int32) { encode(Int(value)) }
-        func encode(_ value: Int64) { encode(Int(value)) }
-        func encode(_ value: UInt) { encode(Int(bitPattern: value)) }
-        func encode(_ value: UInt8) { encode(Int(value)) }
-        func encode(_ value: UInt16) { encode(Int(value)) }
-        func encode(_ value: UInt32) { encode(Int(value)) }
-        func encode(_ value: UInt64) { encode(Int(bitPattern: UInt(value))) }
-        func encode<T: Encodable>(_ value: T) throws {
-            switch value {
-            case let s as String: encode(s)
-            case let i as Int: encode(i)
-            case let b as Bool: encode(b)
-            default:
-                let nested = Encoder(out: out)
-                try value.encode(to: nested)
-                nested.finish()
-            }
-        }
-
-        struct Keyed<Key: CodingKey>: KeyedEncodingContainerProtocol {
-            let encoder: Encoder
-            let box: CountBox
-            var codingPath: [any CodingKey] { encoder.codingPath }
-
-            func key(_ key: Key) {
-                encoder.out.string(key.stringValue)
-                box.count += 1
-            }
-            mutating func encodeNil(forKey key: Key) { self.key(key); encoder.encodeNil() }
-            mutating func encode(_ value: Bool, forKey key: Key) { self.key(key); encoder.encode(value) }
-            mutating func encode(_ value: String, forKey key: Key) { self.key(key); encoder.encode(value) }
-            mutating func encode(_ value: Int, forKey key: Key) { self.key(key); encoder.encode(value) }
-            mutating func encode(_ value: Double, forKey key: Key) { self.key(key); encoder.encode(value) }
-            mutating func encode<T: Encodable>(_ value: T, forKey key: Key) throws { self.key(key); try encoder.encode(value) }
-            mutating func nestedContainer<NestedKey: CodingKey>(keyedBy keyType: NestedKey.Type, forKey key: Key) -> KeyedEncodingContainer<NestedKey> {
-                fatalError("BinaryCoder: nested containers are not used by the checkpoint")
-            }
-            mutating func nestedUnkeyedContainer(forKey key: Key) -> any UnkeyedEncodingContainer {
-                fatalError("BinaryCoder: nested containers are not used by the checkpoint")
-            }
-            mutating func superEncoder() -> any Swift.Encoder { fatalError("BinaryCoder: superEncoder is not used by the checkpoint") }
-            mutating func superEncoder(forKey key: Key) -> any Swift.Encoder { fatalError("BinaryCoder: superEncoder is not used by the checkpoint") }
-        }
-
-        struct Unkeyed: UnkeyedEncodingContainer {
-            let encoder: Encoder
-            let box: CountBox
-            var codingPath: [any CodingKey] { encoder.codingPath }
-            var count: Int { box.count }
-
-            mutating func encodeNil() { box.count += 1; encoder.encodeNil() }
-            mutating func encode(_ value: String) { box.count += 1; encoder.encode(value) }
-            mutating func encode(_ value: Int) { box.count += 1; encoder.encode(value) }
-            mutating func encode(_ value: Bool) { box.count += 1; encoder.encode(value) }
-            mutating func encode<T: Encodable>(_ value: T) throws { box.count += 1; try encoder.encode(value) }
-            mutating func nestedContainer<NestedKey: CodingKey>(keyedBy keyType: NestedKey.Type) -> KeyedEncodingContainer<NestedKey> {
-                fatalError("BinaryCoder: nested containers are not used by the checkpoint")
-            }
-            mutating func nestedUnkeyedContainer() -> any UnkeyedEncodingContainer {
-                fatalError("BinaryCoder: nested containers are not used by the checkpoint")
-            }
-            mutating func superEncoder() -> any Swift.Encoder { fatalError("BinaryCoder: superEncoder is not used by the checkpoint") }
-        }
-    }
-
-    // MARK: decoding
-
-    /// Reads one value at `range` of `bytes`.
-    struct Decoder: Swift.Decoder, SingleValueDecodingContainer {
-        let bytes: UnsafeRawBufferPointer
-        let range: Range<Int>
-        var codingPath: [any CodingKey] = []
-        var userInfo: [CodingUserInfoKey: Any] = [:]
-
-        init(bytes: UnsafeRawBufferPointer, range: Range<Int>) {
-            self.bytes = bytes
-            self.range = range
-        }
-
-        var tag: UInt8 { range.isEmpty ? 255 : bytes[range.lowerBound] }
-
-        static func int(_ bytes: UnsafeRawBufferPointer, _ at: Int) throws -> Int {
-            guard at >= 0, at + 8 <= bytes.count else { throw Failure() }
-            return Int(Int64(littleEndian: bytes.loadUnaligned(fromByteOffset: at, as: Int64.self)))
-        }
-
-        /// The end of the value starting at `at`.
-        static func end(_ bytes: UnsafeRawBufferPointer, _ at: Int) throws -> Int {
-            guard at < bytes.count else { throw Failure() }
-            switch Tag(rawValue: bytes[at]) {
-            case .null: return at + 1
-            case .bool: return at + 2
-            case .integer, .double: return at + 9
-            case .string, .container:
-                let length = try int(bytes, at + 1)
-                let end = at + 1 + (bytes[at] == Tag.container.rawValue ? 16 : 8) + length
-                guard length >= 0, end <= bytes.count else { throw Failure() }
-                return end
-            case nil: throw Failure()
-            }
-        }
-
-        static func string(_ bytes: UnsafeRawBufferPointer, _ at: Int) throws -> (String, Int) {
-            let length = try int(bytes, at)
-            guard length >= 0, at + 8 + length <= bytes.count else { throw Failure() }
-            return (String(decoding: UnsafeRawBufferPointer(rebasing: bytes[(at + 8)..<(at + 8 + length)]), as: UTF8.self), at + 8 + length)
-        }
-
-        func container<Key: CodingKey>(keyedBy type: Key.Type) throws -> KeyedDecodingContainer<Key> {
-            guard tag == Tag.container.rawValue else { throw Failure() }
-            let count = try Decoder.int(bytes, range.lowerBound + 9)
-            var entries: [(key: String, value: Range<Int>)] = []
-            entries.reserveCapacity(max(0, count))
-            var at = range.lowerBound + 17
-            for _ in 0..<max(0, count) {
-                let (key, valueStart) = try Decoder.string(bytes, at)
-                let valueEnd = try Decoder.end(bytes, valueStart)
-                entries.append((key, valueStart..<valueEnd))
-                at = valueEnd
-            }
-            return KeyedDecodingContainer(Keyed<Key>(bytes: bytes, entries: entries))
-        }
-
-        func unkeyedContainer() throws -> any UnkeyedDecodingContainer {
-            guard tag == Tag.container.rawValue else { throw Failure() }
-            return Unkeyed(bytes: bytes, count: try Decoder.int(bytes, range.lowerBound + 9), at: range.lowerBound + 17)
-        }
-
-        func singleValueContainer() throws -> any SingleValueDecodingContainer { self }
-
-        func decodeNil() -> Bool { tag == Tag.null.rawValue }
-        func decode(_ type: Bool.Type) throws -> Bool {
-            guard tag == Tag.bool.rawValue, range.count >= 2 else { throw Failure() }
-            return bytes[range.lowerBound + 1] != 0
-        }
-        func decode(_ type: String.Type) throws -> String {
-            guard tag == Tag.string.rawValue else { throw Failure() }
-            return try Decoder.string(bytes, range.lowerBound + 1).0
-        }
-        func decode(_ type: Int.Type) throws -> Int {
-            guard tag == Tag.integer.rawValue else { throw Failure() }
-            return try Decoder.int(bytes, range.lowerBound + 1)
-        }
-        func decode(_ type: Double.Type) throws -> Double {
-            guard tag == Tag.double.rawValue else { throw Failure() }
-            return Double(bitPattern: UInt64(bitPattern: Int64(try Decoder.int(bytes, range.lowerBound + 1))))
-        }
-        func decode(_ type: Float.Type) throws -> Float { Float(try decode(Double.self)) }
-        func decode(_ type: Int8.Type) throws -> Int8 { try narrow(decode(Int.self)) }
-        func decode(_ type: Int16.Type) throws -> Int16 { try narrow(decode(Int.self)) }
-        func decode(_ type: Int32.Type) throws -> Int32 { try narrow(decode(Int.self)) }
-        func decode(_ type: Int64.Type) throws -> Int64 { Int64(try decode(Int.self)) }
-        func decode(_ type: UInt.Type) throws -> UInt { UInt(bitPattern: try decode(Int.self)) }
-        func decode(_ type: UInt8.Type) throws -> UInt8 { try narrow(decode(Int.self)) }
-        func decode(_ type: UInt16.Type) throws -> UInt16 { try narrow(decode(Int.self)) }
-        func decode(_ type: UInt32.Type) throws -> UInt32 { try narrow(decode(Int.self)) }
-        func decode(_ type: UInt64.Type) throws -> UInt64 { UInt64(UInt(bitPattern: try decode(Int.self))) }
-        func narrow<T: FixedWidthInteger>(_ value: Int) throws -> T {
-            guard let narrowed = T(exactly: value) else { throw Failure() }
-            return narrowed
-        }
-        func decode<T: Decodable>(_ type: T.Type) throws -> T {
-            if T.self == String.self { return try decode(String.self) as! T }
-            if T.self == Int.self { return try decode(Int.self) as! T }
-            if T.self == Bool.self { return try decode(Bool.self) as! T }
-            return try T(from: self)
-        }
-
-        struct Keyed<Key: CodingKey>: KeyedDecodingContainerProtocol {
-            let bytes: UnsafeRawBufferPointer
-            let entries: [(key: String, value: Range<Int>)]
-            var codingPath: [any CodingKey] { [] }
-            var allKeys: [Key] { entries.compactMap { Key(stringValue: $0.key) } }
-            /// Where the last member was found: members are mostly asked for in the order written.
-            private let cursor = Cursor()
-
-            init(bytes: UnsafeRawBufferPointer, entries: [(key: String, value: Range<Int>)]) {
-                self.bytes = bytes
-                self.entries = entries
-            }
-
-            final class Cursor { var next = 0 }
-
-            func find(_ key: Key) -> Range<Int>? {
-                let name = key.stringValue
-                if cursor.next < entries.count, entries[cursor.next].key == name {
-                    cursor.next += 1
-                    return entries[cursor.next - 1].value
-                }
-                guard let index = entries.firstIndex(where: { $0.key == name }) else { return nil }
-                cursor.next = index + 1
-                return entries[index].value
-            }
-
-            func value(_ key: Key) throws -> Decoder {
-                guard let range = find(key) else { throw DecodingError.keyNotFound(key, .init(codingPath: [], debugDescription: "missing")) }
-                return Decoder(bytes: bytes, range: range)
-            }
-
-            func contains(_ key: Key) -> Bool {
-                let name = key.stringValue
-                if cursor.next < entries.count, entries[cursor.next].key == name { return true }
-                return entries.contains { $0.key == name }
-            }
-            func decodeNil(forKey key: Key) throws -> Bool {
-                guard let range = find(key) else { return true }
-                if bytes[range.lowerBound] == Tag.null.rawValue { return true }
-                cursor.next -= 1  // the value itself is read next
-                return false
-            }
-            func decode<T: Decodable>(_ type: T.Type, forKey key: Key) throws -> T { try value(key).decode(T.self) }
-            func nestedContainer<NestedKey: CodingKey>(keyedBy type: NestedKey.Type, forKey key: Key) throws -> KeyedDecodingContainer<NestedKey> {
-                try value(key).container(keyedBy: type)
-            }
-            func nestedUnkeyedContainer(forKey key: Key) throws -> any UnkeyedDecodingContainer { try value(key).unkeyedContainer() }
-            func superDecoder() throws -> any Swift.Decoder { throw Failure() }
-            func superDecoder(forKey key: Key) throws -> any Swift.Decoder { throw Failure() }
-        }
-
-        struct Unkeyed: UnkeyedDecodingContainer {
-            let bytes: UnsafeRawBufferPointer
-            let total: Int
-            var at: Int
-            var currentIndex = 0
-            var codingPath: [any CodingKey] { [] }
-            var count: Int? { total }
-            var isAtEnd: Bool { currentIndex >= total }
-
-            init(bytes: UnsafeRawBufferPointer, count: Int, at: Int) {
-                self.bytes = bytes
-                total = max(0, count)
-                self.at = at
-            }
-
-            mutating func next() throws -> Decoder {
-                guard !isAtEnd else { throw Failure() }
-                let end = try Decoder.end(bytes, at)
-                defer { at = end; currentIndex += 1 }
-                return Decoder(bytes: bytes, range: at..<end)
-            }
-            mutating func decodeNil() throws -> Bool {
-                guard !isAtEnd, bytes[at] == Tag.null.rawValue else { return false }
-                at += 1
-                currentIndex += 1
-                return true
-            }
-            mutating func decode<T: Decodable>(_ type: T.Type) throws -> T { try next().decode(T.self) }
-            mutating func nestedContainer<NestedKey: CodingKey>(keyedBy type: NestedKey.Type) throws -> KeyedDecodingContainer<NestedKey> {
-                try next().container(keyedBy: type)
-            }
-            mutating func nestedUnkeyedContainer() throws -> any UnkeyedDecodingContainer { try next().unkeyedContainer() }
-            mutating func superDecoder() throws -> any Swift.Decoder { throw Failure() }
-        }
     }
 }

@@ -203,24 +203,21 @@ enum Validator {
 
     // MARK: references: against the log as it stands
 
-    /// What the log names besides the state: for notes, erasures and seals.
+    /// What the log holds besides the state: for seals.
     struct Lookup {
-        var streams: Set<String>
-        var texts: Set<String>
-        var erasedTexts: Set<String>
         /// The full history, needed only to check a seal.
         var history: History?
     }
 
     /// Checks what the event names against the state at the head it is appended to.
-    static func checkReferences(_ data: JSONObject, of type: EventType, state: ProjectState, lookup: Lookup, path: String = "data", creating: Bool = true) throws(ValidationError) {
+    static func checkReferences(_ data: JSONObject, of type: EventType, state: ValidationState, lookup: Lookup, path: String = "data", creating: Bool = true) throws(ValidationError) {
         for member in type.members {
             guard let value = data[member.name] else { continue }
             let at = "\(path).\(member.name)"
             switch member.kind {
             case .reference(let kind):
                 // A correction keeps its event where it stands: a team closed since still exists for it.
-                if !creating, kind == .team, state.teams[value.stringValue ?? ""] != nil { continue }
+                if !creating, kind == .team, state.flags(.team, value.stringValue ?? "").contains(.exists) { continue }
                 try requireExists(kind, value.stringValue ?? "", at: at, state: state, type: type)
             case .creates(let kind):
                 if creating { try requireNew(kind, value.stringValue ?? "", at: at, state: state) }
@@ -232,7 +229,7 @@ enum Validator {
                 for unit in value.objectValue?.keys ?? [] { try requireExists(.unit, unit, at: "\(at).\(unit)", state: state, type: type) }
             case .stream:
                 let stream = value.stringValue ?? ""
-                guard lookup.streams.contains(stream) else { throw ValidationError(at, "no event in the log is about \(stream)") }
+                guard state.isStream(stream) else { throw ValidationError(at, "no event in the log is about \(stream)") }
             case .seal:
                 guard let seal = LogHead(seal: value.stringValue ?? ""), let sealed = lookup.history?.event(seq: seal.seq), sealed.event.hash == seal.hash else {
                     throw ValidationError(at, "\(value.stringValue ?? "") is not the seq and hash of an event in this log")
@@ -245,12 +242,15 @@ enum Validator {
         switch type.name {
         // A correction keeps the event where it stands: only a new event changes what is open or employed.
         case "staff.left" where creating:
-            if let person = data["person"]?.stringValue, state.people[person]?.employed != true {
+            if let person = data["person"]?.stringValue, !state.flags(.person, person).contains(.employed) {
                 throw ValidationError("\(path).person", "\(person) is not employed (no staff.hired without a later staff.left)")
             }
         case "handover.completed" where creating, "handover.cancelled" where creating:
-            if let id = data["case"]?.stringValue, let handover = state.handovers[id], handover.status != .open {
-                throw ValidationError("\(path).case", "handover \(id) is already \(handover.status.rawValue); only an open handover can be closed")
+            if let id = data["case"]?.stringValue {
+                let handover = state.flags(.case, id)
+                if handover.contains(.exists), let status = handover.contains(.completed) ? "completed" : handover.contains(.cancelled) ? "cancelled" : nil {
+                    throw ValidationError("\(path).case", "handover \(id) is already \(status); only an open handover can be closed")
+                }
             }
         case "handover.started":
             if let from = data["from"]?.stringValue, from == data["to"]?.stringValue {
@@ -259,42 +259,26 @@ enum Validator {
         case "text.erased":
             let reference = data["ref"]?.stringValue ?? ""
             guard EventLog.isTextReference(reference) else { throw ValidationError("\(path).ref", "\"\(reference)\" is not a text reference (sha256- and 64 hex digits)") }
-            guard !lookup.erasedTexts.contains(reference) else { throw ValidationError("\(path).ref", "\(reference) is already erased") }
-            guard lookup.texts.contains(reference) else { throw ValidationError("\(path).ref", "no event in the log names the text \(reference)") }
+            guard !state.isErasedText(reference) else { throw ValidationError("\(path).ref", "\(reference) is already erased") }
+            guard state.isNamedText(reference) else { throw ValidationError("\(path).ref", "no event in the log names the text \(reference)") }
         default:
             break
         }
     }
 
-    private static func requireExists(_ kind: ReferenceKind, _ id: String, at path: String, state: ProjectState, type: EventType) throws(ValidationError) {
-        let exists: Bool = switch kind {
-        case .unit: state.units[id] != nil
-        case .team: state.teams[id].map { !$0.closed } ?? false
-        case .body: state.bodies[id] != nil
-        case .person: state.people[id] != nil
-        case .case: state.handovers[id] != nil
-        case .meeting: state.meetings[id] != nil
-        case .training: state.trainings[id] != nil
-        case .milestone: state.milestones[id] != nil
-        }
-        guard exists else {
-            if kind == .team, state.teams[id]?.closed == true { throw ValidationError(path, "team \(id) is closed") }
+    private static func requireExists(_ kind: ReferenceKind, _ id: String, at path: String, state: ValidationState, type: EventType) throws(ValidationError) {
+        let flags = state.flags(kind, id)
+        // A team closed counts as gone.
+        guard flags.contains(.exists), !(kind == .team && flags.contains(.closed)) else {
+            if kind == .team, flags.contains([.exists, .closed]) { throw ValidationError(path, "team \(id) is closed") }
             throw ValidationError(path, "\(kind.rawValue) \(id) does not exist in the log by now (\(kind.creatingType) brings one into being)")
         }
     }
 
-    private static func requireNew(_ kind: ReferenceKind, _ id: String, at path: String, state: ProjectState) throws(ValidationError) {
-        let exists: Bool = switch kind {
-        case .unit: state.units[id] != nil
-        case .team: state.teams[id] != nil
-        case .body: state.bodies[id] != nil
-        case .person: state.people[id]?.employed == true // a person who left may be hired again
-        case .case: state.handovers[id] != nil
-        case .meeting: state.meetings[id] != nil
-        case .training: state.trainings[id] != nil
-        case .milestone: state.milestones[id] != nil
-        }
-        if exists {
+    private static func requireNew(_ kind: ReferenceKind, _ id: String, at path: String, state: ValidationState) throws(ValidationError) {
+        let flags = state.flags(kind, id)
+        // A person who left may be hired again.
+        if flags.contains(kind == .person ? [.exists, .employed] : .exists) {
             let what = kind == .person ? "\(id) is already employed" : "\(kind.rawValue) \(id) already exists"
             throw ValidationError(path, "\(what); \(kind.creatingType) creates a new one (use unit.updated, event.corrected or another id)")
         }

@@ -1,18 +1,15 @@
 import EventStore
 import Foundation
 
-/// What an append validates against: the state at the head, the streams and texts the
-/// log names, and where in the log they end, so a writer catches up with only what was
-/// appended since (from a checkpoint, see `Checkpoint`).
+/// What an append validates against: the state at the head (what exists, is closed,
+/// employed or open, and the streams and texts the log names: `ValidationState`), and
+/// where in the log it ends, so a writer catches up with only what was appended since
+/// (from a checkpoint, see `Checkpoint`).
 ///
 /// The full history (every event with its corrections) is read only when an append
 /// needs it: an event with a caller-chosen id, a correction or retraction, or a seal.
 struct ValidationContext {
-    var state = ProjectState()
-    var streams: Set<String> = []
-    /// Text references named by events, and those erased.
-    var texts: Set<String> = []
-    var erasedTexts: Set<String> = []
+    var state = ValidationState()
     var position = LogPosition.start
     /// The whole history, once something needed it; kept current by `catchUp`.
     private(set) var history: History?
@@ -20,26 +17,21 @@ struct ValidationContext {
     private var provisional: [Event] = []
     /// Events read since the checkpoint this context was loaded from.
     private(set) var eventsSinceCheckpoint = 0
-    /// Ids whose entries in `state` may be out of date: a correction or retraction of
-    /// the batch changed an earlier event, and `state` was not folded again yet (see
+    /// Ids whose entries in `state` may be out of date: a retraction of the batch
+    /// undid an earlier event, and `state` was not folded again yet (see
     /// `applyProvisionally`). Empty when `state` is exact.
     private var staleIDs: Set<String> = []
-    /// Whether `state` may differ from the exact fold in what validation does not read.
+    /// Whether a retraction of the batch left `state` to be folded again (`settle`).
     private var contentIsStale = false
 
     init() {}
 
     init(checkpoint: Checkpoint) {
         state = checkpoint.state
-        streams = Set(checkpoint.streams)
-        texts = Set(checkpoint.texts)
-        erasedTexts = Set(checkpoint.erasedTexts)
         position = checkpoint.position
     }
 
-    var checkpoint: Checkpoint {
-        Checkpoint(position: position, state: state, streams: streams.sorted(), texts: texts.sorted(), erasedTexts: erasedTexts.sorted())
-    }
+    var checkpoint: Checkpoint { Checkpoint(position: position, state: state) }
 
     /// Builds the context by reading the whole log (linking seq and prev on the way).
     static func replaying(_ log: EventLog) throws -> ValidationContext {
@@ -80,11 +72,13 @@ struct ValidationContext {
         // Hashes are recomputed: no writer appends after damage it could have seen.
         let summary = try log.read(from: position, checks: .hashes) { event in
             note(event)
-            if history?.append(event) == true { refold = true }
+            history?.append(event)
+            // A correction changes nothing validation reads (see `ValidationState`); a
+            // retraction may undo what an earlier event folded in.
             if History.metaTypes.contains(event.type) {
-                if event.type == History.correctedType || event.type == History.retractedType { refold = true }
+                if event.type == History.retractedType { refold = true }
             } else if !refold {
-                state.apply(ResolvedEvent(event))
+                state.apply(type: event.type, data: event.data)
             }
             eventsSinceCheckpoint += 1
             return event.seq < last
@@ -94,15 +88,15 @@ struct ValidationContext {
     }
 
     private mutating func note(_ event: Event) {
-        streams.insert(event.stream)
-        if case .string(let reference)? = event.data["text"], EventLog.isTextReference(reference) { texts.insert(reference) }
-        if event.type == EventLog.textErasedType, case .string(let reference)? = event.data["ref"] { erasedTexts.insert(reference) }
+        state.noteStream(event.stream)
+        if case .string(let reference)? = event.data["text"], EventLog.isTextReference(reference) { state.noteText(reference) }
+        if event.type == EventLog.textErasedType, case .string(let reference)? = event.data["ref"] { state.noteErased(reference) }
     }
 
-    /// A correction or retraction changed an earlier fact: fold everything again.
+    /// A retraction undid an earlier fact: fold everything again.
     private mutating func refoldState(_ log: EventLog) throws {
         let full = try fullHistory(log)
-        state = ProjectState(facts: full.events.filter(\.isFact))
+        state.refold(full.events.lazy.filter(\.isFact))
         staleIDs = []
         contentIsStale = false
     }
@@ -163,8 +157,7 @@ struct ValidationContext {
             if type.name == History.correctedType { try checkCorrection(new.data, of: target, history: history) }
         default:
             let needsHistory = type.members.contains { $0.kind == .seal && new.data[$0.name] != nil }
-            let lookup = Validator.Lookup(streams: streams, texts: texts, erasedTexts: erasedTexts,
-                                          history: needsHistory ? try fullHistory(log) : nil)
+            let lookup = Validator.Lookup(history: needsHistory ? try fullHistory(log) : nil)
             try Validator.checkReferences(new.data, of: type, state: state, lookup: lookup)
         }
         return EventDraft(id: new.id, type: type.name, v: Catalog.version, stream: stream ?? type.streamKind,
@@ -204,7 +197,7 @@ struct ValidationContext {
         }
         do {
             try Validator.checkData(merged, of: type, texts: .reference, path: "data.changes")
-            let lookup = Validator.Lookup(streams: streams, texts: texts, erasedTexts: erasedTexts, history: history)
+            let lookup = Validator.Lookup(history: history)
             try Validator.checkReferences(merged, of: type, state: state, lookup: lookup, path: "data.changes", creating: false)
         } catch {
             throw ValidationError(error.member, "\(error.reason) (after the correction, the \(type.name) at seq \(target.event.seq) would be invalid)")
@@ -216,15 +209,15 @@ struct ValidationContext {
     /// A correction or retraction changes an earlier event, and the fold cannot be
     /// undone, so the exact state is a fold of everything again. Doing that for each
     /// one made a large import quadratic. Instead:
-    /// - a correction cannot change what validation reads of the state (whether a thing
-    ///   exists, a team is closed, a person employed, a handover open: the members that
-    ///   decide those name the event's stream and cannot be corrected), so it only
-    ///   leaves the state's other contents behind (`contentIsStale`);
+    /// - a correction cannot change what the state holds (whether a thing exists, a
+    ///   team is closed, a person employed, a handover open: the members that decide
+    ///   those name the event's stream or are required, and cannot be corrected), so
+    ///   it changes nothing;
     /// - a retraction can undo an existence, at the ids its target's fold writes (its
     ///   stream's key, and a meeting's body); those are noted (`staleIDs`) and the state
     ///   is folded again before an event naming one of them is validated.
-    /// `settle` folds again at the end. `ValidationContextTests` compare this with
-    /// folding again after every correction and retraction.
+    /// `settle` folds again at the end. `FastPathTests` compare this with folding again
+    /// after every correction and retraction.
     mutating func applyProvisionally(_ draft: EventDraft, seq: Int, log: EventLog) throws {
         let event = Event(seq: seq, id: draft.id ?? "", type: draft.type, v: draft.v, stream: draft.stream, occurred: draft.occurred,
                           recorded: "", actor: draft.actor, source: draft.source, data: draft.data, prev: "", hash: "")
@@ -233,16 +226,15 @@ struct ValidationContext {
         let changesEarlier = history?.append(event) ?? (draft.type == History.correctedType || draft.type == History.retractedType)
         if changesEarlier {
             if ValidationContext.refoldsAtOnce {
-                state = ProjectState(facts: try fullHistory(log).events.filter(\.isFact))
-            } else if draft.type == History.retractedType,
-                      let target = draft.data["target"]?.stringValue.flatMap({ history?.event(id: $0) }) {
-                staleIDs.formUnion(ValidationContext.writtenIDs(of: target))
-                contentIsStale = true
-            } else {
+                state.refold(try fullHistory(log).events.lazy.filter(\.isFact))
+            } else if draft.type == History.retractedType {
+                if let target = draft.data["target"]?.stringValue.flatMap({ history?.event(id: $0) }) {
+                    staleIDs.formUnion(ValidationContext.writtenIDs(of: target))
+                }
                 contentIsStale = true
             }
         } else if !History.metaTypes.contains(event.type) {
-            state.apply(ResolvedEvent(event))
+            state.apply(type: event.type, data: event.data)
         }
     }
 
@@ -250,7 +242,7 @@ struct ValidationContext {
     /// `staleIDs`: for the tests that compare the two.
     nonisolated(unsafe) static var refoldsAtOnce = false
 
-    /// Folds the state again if a correction or retraction left it out of date.
+    /// Folds the state again if a retraction left it out of date.
     mutating func settle(_ log: EventLog) throws {
         if contentIsStale { try refoldState(log) }
     }

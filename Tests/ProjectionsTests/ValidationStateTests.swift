@@ -1,0 +1,277 @@
+import EventStore
+import Foundation
+@testable import Projections
+import XCTest
+
+/// `ValidationState` answers every question validation asks as the fold into
+/// `ProjectState` did, and its checkpoint form round-trips and is never believed when
+/// it is not what this code sealed.
+final class ValidationStateTests: XCTestCase {
+    // MARK: the same answers as the old fold
+
+    /// What validation asked of a `ProjectState` (Validation.swift before `ValidationState`).
+    private struct OldAnswers: Equatable {
+        var exists: Bool      // requireExists
+        var isNew: Bool       // requireNew
+        var closed: Bool      // the "team … is closed" message
+        var employed: Bool    // staff.left
+        var status: String?   // handover.completed / .cancelled
+        var existsForCorrection: Bool  // a correction keeps a team closed since
+
+        init(_ state: ProjectState, _ kind: ReferenceKind, _ id: String) {
+            exists = switch kind {
+            case .unit: state.units[id] != nil
+            case .team: state.teams[id].map { !$0.closed } ?? false
+            case .body: state.bodies[id] != nil
+            case .person: state.people[id] != nil
+            case .case: state.handovers[id] != nil
+            case .meeting: state.meetings[id] != nil
+            case .training: state.trainings[id] != nil
+            case .milestone: state.milestones[id] != nil
+            }
+            let taken: Bool = switch kind {
+            case .unit: state.units[id] != nil
+            case .team: state.teams[id] != nil
+            case .body: state.bodies[id] != nil
+            case .person: state.people[id]?.employed == true
+            case .case: state.handovers[id] != nil
+            case .meeting: state.meetings[id] != nil
+            case .training: state.trainings[id] != nil
+            case .milestone: state.milestones[id] != nil
+            }
+            isNew = !taken
+            closed = kind == .team && state.teams[id]?.closed == true
+            employed = kind == .person && state.people[id]?.employed == true
+            status = kind == .case ? state.handovers[id].map(\.status.rawValue) : nil
+            existsForCorrection = kind == .team ? state.teams[id] != nil : exists
+        }
+
+        init(_ state: ValidationState, _ kind: ReferenceKind, _ id: String) {
+            let flags = state.flags(kind, id)
+            exists = flags.contains(.exists) && !(kind == .team && flags.contains(.closed))
+            isNew = !flags.contains(kind == .person ? [.exists, .employed] : .exists)
+            closed = kind == .team && flags.contains([.exists, .closed])
+            employed = kind == .person && flags.contains(.employed)
+            status = kind == .case && flags.contains(.exists)
+                ? (flags.contains(.completed) ? "completed" : flags.contains(.cancelled) ? "cancelled" : "open") : nil
+            existsForCorrection = kind == .team ? flags.contains(.exists) : exists
+        }
+    }
+
+    func testTheStateAnswersAsTheFoldIntoProjectStateOnRandomLogs() throws {
+        var rng = SplitMix64(seed: 0xC0FF_EE06)
+        var retracted = 0
+        for logIndex in 0..<12 {
+            let f = try LedgerFixture(self)
+            var model = LogModel()
+            let batches = Int.random(in: 5...25, using: &rng)
+            for _ in 0..<batches {
+                let report = try f.ledger.append((0..<Int.random(in: 1...30, using: &rng)).map { _ in model.nextEvent(using: &rng) })
+                model.learn(from: report)
+                for reference in model.takeErasedTexts() { try f.log.deleteText(reference) }
+                retracted += report.events.filter { $0.event.type == History.retractedType }.count
+            }
+            var context = try ValidationContext.replaying(f.log)
+            let history = try context.fullHistory(f.log)
+            let old = ProjectState(facts: history.events.filter(\.isFact))
+            let name = "log \(logIndex)"
+
+            // Every id the log names, and some it does not, of every kind.
+            var ids: Set<String> = ["nobody", "u-0", "t-0"]
+            for resolved in history.events {
+                for value in resolved.event.data.members.map(\.value) {
+                    if let s = value.stringValue, Catalog.isSlug(s) { ids.insert(s) }
+                    for item in value.arrayValue ?? [] { if let s = item.stringValue { ids.insert(s) } }
+                }
+            }
+            for kind in ReferenceKind.allCases {
+                for id in ids {
+                    XCTAssertEqual(OldAnswers(context.state, kind, id), OldAnswers(old, kind, id), "\(name): \(kind.rawValue) \(id)")
+                }
+            }
+            XCTAssertEqual(context.state.entries(.folded), ValidationState(foldedOf: old).entries(.folded), name)
+
+            // Streams, texts named and erased: what the old context kept in sets.
+            let streams = Set(history.events.map(\.event.stream))
+            let texts = Set(history.events.compactMap { $0.event.data["text"]?.stringValue }.filter(EventLog.isTextReference))
+            XCTAssertEqual(Set(context.state.entries(.stream).keys), streams, name)
+            XCTAssertEqual(Set(context.state.entries(.text).keys), Set(texts.map(ValidationState.textKey)), name)
+            XCTAssertEqual(Set(context.state.entries(.erased).keys), Set(history.erasedTexts.map(ValidationState.textKey)), name)
+            for stream in streams { XCTAssertTrue(context.state.isStream(stream), "\(name): \(stream)") }
+            XCTAssertFalse(context.state.isStream("unit/nobody"))
+            XCTAssertFalse(context.state.isStream("unit"))
+
+            // Folding again (after a retraction) gives the same state as folding once.
+            var refolded = context.state
+            refolded.refold(history.events.lazy.filter(\.isFact))
+            XCTAssertEqual(refolded.entries(ValidationState.everything), context.state.entries(ValidationState.everything), name)
+        }
+        XCTAssertGreaterThan(retracted, 10, "the logs retract things")
+    }
+
+    func testAppliedInOrderTheFactsGiveWhatProjectStateGives() {
+        // Sequences a valid log cannot hold, but a fold after a retraction can meet.
+        func fact(_ seq: Int, _ type: String, _ data: [String: String]) -> ResolvedEvent {
+            var object = JSONObject()
+            for (key, value) in data { object[key] = .string(value) }
+            return ResolvedEvent(Event(seq: seq, id: "", type: type, v: 1, stream: "", occurred: "2021-01-01", recorded: "",
+                                       actor: "t", source: nil, data: object, prev: "", hash: ""))
+        }
+        let facts = [
+            fact(1, "team.closed", ["team": "t"]),
+            fact(2, "staff.left", ["person": "p"]),
+            fact(3, "handover.completed", ["case": "c"]),
+            fact(4, "team.established", ["team": "t", "name": "T", "kind": "peer-team"]),
+            fact(5, "team.closed", ["team": "t"]),
+            fact(6, "team.established", ["team": "t", "name": "T", "kind": "peer-team"]),
+            fact(7, "staff.hired", ["person": "p", "role": "peer", "team": "t"]),
+            fact(8, "staff.left", ["person": "p"]),
+            fact(9, "staff.hired", ["person": "q", "role": "peer"]),
+            fact(10, "handover.started", ["case": "c", "from": "a", "to": "b"]),
+            fact(11, "handover.cancelled", ["case": "c"]),
+            fact(12, "handover.completed", ["case": "c"]),
+            fact(13, "handover.started", ["case": "d", "from": "a"]),
+            fact(14, "handover.started", ["case": "c", "from": "a", "to": "b"]),
+            fact(15, "meeting.held", ["meeting": "m"]),
+            fact(16, "meeting.held", ["meeting": "n", "body": "b"]),
+            fact(17, "unit.updated", ["unit": "u"]),
+            fact(18, "unit.registered", ["unit": "u", "name": "U"]),
+            fact(19, "evaluation.milestone", ["milestone": "baseline", "title": "B"]),
+            fact(20, "training.held", ["training": "tr", "title": "T", "kind": "course"]),
+            fact(21, "body.established", ["body": "b", "name": "B", "kind": "network"]),
+        ]
+        for end in facts.indices {
+            let prefix = Array(facts[...end])
+            var state = ValidationState()
+            for fact in prefix { state.apply(type: fact.event.type, data: fact.data) }
+            let old = ProjectState(facts: prefix)
+            XCTAssertEqual(state.entries(.folded), ValidationState(foldedOf: old).entries(.folded), "after seq \(end + 1)")
+        }
+    }
+
+    // MARK: the checkpoint's form
+
+    func testTheBinaryFormRoundTrips() throws {
+        let all = ValidationState.everything
+        var rng = SplitMix64(seed: 42)
+        var state = ValidationState()
+        var expected: [String: ValidationState.Flags] = [:]
+        for i in 0..<5_000 {
+            // Keys of every length a LEB128 length takes one or two bytes for, and some non-ASCII.
+            let length = Int.random(in: 1...300, using: &rng)
+            let key = "k\(i)/" + String(repeating: i % 7 == 0 ? "å" : "x", count: length)
+            switch Int.random(in: 0..<3, using: &rng) {
+            case 0: state.noteStream(key); expected[key, default: []].insert(.stream)
+            case 1: state.noteText(key); expected["text/" + key, default: []].insert(.text)
+            default: state.noteText(key); state.noteErased(key); expected["text/" + key, default: []].formUnion([.text, .erased])
+            }
+        }
+        state.apply(type: "unit.registered", data: JSONObject(["unit": .string("cpi"), "name": .string("CPI")]))
+        expected["unit/cpi", default: []].insert(.exists)
+        XCTAssertEqual(state.entries(all), expected)
+
+        let position = LogPosition(segment: 3, offset: 12_345, linesBefore: 17, seq: 5_000, hash: String(repeating: "ab", count: 32))
+        let checkpoint = Checkpoint(position: position, state: state)
+        let bytes = checkpoint.encoded()
+        let decoded = try XCTUnwrap(Checkpoint.decode(bytes))
+        XCTAssertEqual(decoded.position, position)
+        XCTAssertEqual(decoded, checkpoint)
+        XCTAssertEqual(decoded.state.entries(all), expected)
+        for key in expected.keys { XCTAssertEqual(decoded.state.flags(key), expected[key], key) }
+        XCTAssertEqual(decoded.state.flags("unit/absent"), [])
+        // Decoded, it keeps growing as a state built in memory does, past a doubling of its index.
+        var grown = decoded.state
+        for i in 0..<6_000 {
+            state.noteStream("unit/new-\(i)")
+            grown.noteStream("unit/new-\(i)")
+        }
+        XCTAssertEqual(grown.entries(all), state.entries(all))
+        XCTAssertEqual(try XCTUnwrap(Checkpoint.decode(Checkpoint(position: position, state: grown).encoded())), Checkpoint(position: position, state: state))
+        XCTAssertEqual(Checkpoint.decode(Checkpoint(position: .start, state: ValidationState()).encoded()), Checkpoint(position: .start, state: ValidationState()))
+        XCTAssertNotEqual(Checkpoint(position: position, state: grown), Checkpoint(position: position, state: ValidationState()), "streams and texts count")
+
+        // Cut short, one byte more, another format, sizes that do not add up: not read.
+        XCTAssertNil(Checkpoint.decode(Array(bytes.dropLast())))
+        XCTAssertNil(Checkpoint.decode(bytes + [0]))
+        XCTAssertNil(Checkpoint.decode(Array("recovery-checkpoint/2 binary\n".utf8) + bytes.dropFirst(Checkpoint.magic.count)))
+        let header = try XCTUnwrap(Checkpoint.Header(bytes))
+        for field in 0..<4 {
+            for value in field == 0 ? [-1, Int.max, Int.min] : [-1, 3, Int.max, Int.min] {
+                var edited = bytes
+                withUnsafeBytes(of: Int64(value).littleEndian) { for i in 0..<8 { edited[header.end + 8 * field + i] = $0[i] } }
+                XCTAssertNil(Checkpoint.decode(edited), "field \(field) = \(value)")
+            }
+        }
+        // An index that points anywhere (not what this code writes, but sealed by a key
+        // someone held) makes lookups fail, never crash or hang.
+        var scrambled = bytes
+        var fill = SplitMix64(seed: 9)
+        for i in (header.end + 32)..<(header.end + 32 + 4 * 1024) { scrambled[i] = UInt8.random(in: 0...255, using: &fill) }
+        let odd = try XCTUnwrap(Checkpoint.decode(scrambled)).state
+        for key in expected.keys.prefix(200) { _ = odd.flags(key) }
+        var full = bytes
+        for i in (header.end + 32)..<(header.end + 32 + 4 * 8192) { full[i] = 0xFF }
+        var wrong = try XCTUnwrap(Checkpoint.decode(full)).state
+        XCTAssertEqual(wrong.flags("unit/absent"), [])
+        // Added to, such a state finds its index full and builds it again from the entries.
+        wrong.noteStream("unit/absent")
+        XCTAssertEqual(wrong.flags("unit/absent"), .stream)
+        XCTAssertEqual(wrong.flags(expected.keys.first!), expected.values.first!)
+        // A count that is not the entries' is mended the same way.
+        var miscounted = bytes
+        miscounted[header.end] = 3
+        for i in 1..<8 { miscounted[header.end + i] = 0 }
+        var few = try XCTUnwrap(Checkpoint.decode(miscounted)).state
+        few.noteStream("unit/other")
+        XCTAssertEqual(few.flags("unit/other"), .stream)
+        XCTAssertEqual(few.flags(expected.keys.first!), expected.values.first!)
+    }
+
+    func testACheckpointRoundTripsThroughTheLogAndAnEditedOneIsIgnored() throws {
+        var rng = SplitMix64(seed: 6)
+        let f = try LedgerFixture(self)
+        var model = LogModel()
+        for _ in 0..<4 {
+            let report = try f.ledger.append((0..<40).map { _ in model.nextEvent(using: &rng) })
+            model.learn(from: report)
+            for reference in model.takeErasedTexts() { try f.log.deleteText(reference) }
+        }
+        let replayed = try ValidationContext.replaying(f.log)
+        replayed.checkpoint.save(f.log)
+        let loaded = try XCTUnwrap(Checkpoint.load(f.log))
+        XCTAssertEqual(loaded, replayed.checkpoint)
+        XCTAssertEqual(try f.ledger.checkCheckpoint(), .matches)
+
+        // A byte changed anywhere after the MAC line: the MAC fails and the checkpoint is not used.
+        let path = Checkpoint.path(in: f.log)
+        let sealed = try Data(contentsOf: URL(fileURLWithPath: path))
+        let macEnd = try XCTUnwrap(sealed.firstIndex(of: 0x0A))
+        for at in [macEnd + 1, macEnd + 40, sealed.count / 2, sealed.count - 1] {
+            var edited = sealed
+            edited[at] ^= 0x20
+            try edited.write(to: URL(fileURLWithPath: path))
+            XCTAssertNil(Checkpoint.load(f.log), "byte \(at) changed")
+            XCTAssertEqual(try ValidationContext.load(f.log).checkpoint, replayed.checkpoint)
+        }
+        // Sealed with the right key but not what this code writes: ignored too, and verify deletes it.
+        var garbled = replayed.checkpoint.encoded()
+        garbled.append(0x01)
+        try f.log.writeSealedDerivedFile(Checkpoint.fileName, bytes: garbled)
+        XCTAssertNil(Checkpoint.load(f.log))
+        XCTAssertEqual(try ValidationContext.load(f.log).checkpoint, replayed.checkpoint)
+        XCTAssertEqual(try f.ledger.checkCheckpoint(), .deleted)
+
+        // A checkpoint that is sealed and well formed but wrong (a unit known that is not)
+        // is what verify finds: it differs from a replay and is deleted.
+        var wrong = replayed.checkpoint
+        wrong.state.apply(type: "unit.registered", data: JSONObject(["unit": .string("ghost"), "name": .string("G")]))
+        wrong.save(f.log)
+        XCTAssertEqual(try f.ledger.checkCheckpoint(), .deleted)
+        XCTAssertNil(Checkpoint.load(f.log))
+
+        // Appends go on, and the next checkpoint is what a replay gives.
+        let report = try f.ledger.append((0..<300).map { _ in model.nextEvent(using: &rng) })
+        model.learn(from: report)
+        XCTAssertEqual(try XCTUnwrap(Checkpoint.load(f.log)), try ValidationContext.replaying(f.log).checkpoint)
+    }
+}
