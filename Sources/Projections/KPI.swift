@@ -10,6 +10,16 @@ public struct KPIRow: Sendable, Equatable {
     public var target: Int?
     public var met: Bool?
 
+    /// `object` with `rows` as its member `rows`, in canonical form, one row's tree at a time.
+    public static func encode(_ rows: [KPIRow], in object: JSONObject) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(rows.count * 110 + 256)
+        CanonicalJSON.encode(object, array: "rows", count: rows.count, into: &out) { index, out in
+            CanonicalJSON.encode(rows[index].json, into: &out)
+        }
+        return out
+    }
+
     public var json: JSONValue {
         func optional(_ v: Int?) -> JSONValue { v.map(JSONValue.integer) ?? .null }
         return .object(JSONObject([

@@ -7,10 +7,10 @@ extension Ledger.View {
         JSONObject(["head": .string(head.description), "asOf": asOf.map(JSONValue.string) ?? .null, "validAt": validAt.map(JSONValue.string) ?? .null])
     }
 
-    public func kpiJSON(asOf: String?, validAt: String?) -> JSONValue {
-        var object = header(asOf: asOf, validAt: validAt)
-        object["rows"] = .array(kpis.map(\.json))
-        return .object(object)
+    /// `{"head","asOf","validAt","rows"}` in canonical form (built row by row: at a
+    /// million events there are some hundred thousand rows).
+    public func kpiJSON(asOf: String?, validAt: String?) -> [UInt8] {
+        KPIRow.encode(kpis, in: header(asOf: asOf, validAt: validAt))
     }
 
     public func stateJSON(asOf: String?, validAt: String?) -> JSONValue {

@@ -145,4 +145,22 @@ final class CanonicalJSONTests: XCTestCase {
         CanonicalJSON.encode(.array([.bool(true), .bool(false), .null]), into: &out)
         XCTAssertEqual(String(decoding: out, as: UTF8.self), "prefix:[true,false,null]")
     }
+
+    /// An array member written element by element gives the bytes of the whole tree,
+    /// wherever its name sorts (UTF-16 order, so "\u{10000}" before "\u{FFFF}").
+    func testAnArrayMemberStreamedEncodesAsTheTree() throws {
+        let object = JSONObject(["b": .integer(1), "d": .string("x"), "\u{FFFF}": .null, "\u{10000}": .bool(true)])
+        let elements: [JSONValue] = [.integer(1), .object(JSONObject(["z": .string("é"), "a": .array([])])), .string("\n")]
+        for name in ["a", "c", "e", "b0", "\u{FFFF}0", "\u{10000}0", "\u{E000}"] {
+            for count in [0, 1, elements.count] {
+                var tree = object
+                tree[name] = .array(Array(elements.prefix(count)))
+                var streamed: [UInt8] = [0x20]
+                CanonicalJSON.encode(object, array: name, count: count, into: &streamed) { index, out in
+                    CanonicalJSON.encode(elements[index], into: &out)
+                }
+                XCTAssertEqual(streamed, [0x20] + CanonicalJSON.encode(.object(tree)), "\(name), \(count) elements")
+            }
+        }
+    }
 }

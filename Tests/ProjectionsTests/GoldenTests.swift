@@ -152,7 +152,7 @@ final class GoldenTests: XCTestCase {
 
     func testKPIJSON() throws {
         let (_, view) = try scenarioView()
-        try Golden.check(prettyJSON(view.kpiJSON(asOf: GoldenTests.asOf, validAt: GoldenTests.validAt)) + "\n",
+        try Golden.check(prettyJSON(JSONParser.parse(view.kpiJSON(asOf: GoldenTests.asOf, validAt: GoldenTests.validAt))) + "\n",
                          against: "kpi.json", in: GoldenTests.goldenDirectory)
     }
 

@@ -45,6 +45,33 @@ public enum CanonicalJSON {
         }
     }
 
+    /// Appends the canonical bytes of `object` with one more member, `name`: an array
+    /// of `count` elements that `element` appends one at a time. The bytes are those of
+    /// the object holding the whole array, without its tree ever being built: for
+    /// outputs of many rows.
+    public static func encode(_ object: JSONObject, array name: String, count: Int, into out: inout [UInt8],
+                              element: (Int, inout [UInt8]) -> Void) {
+        var object = object
+        object[name] = .array([]) // puts the member in its canonical place
+        out.append(UInt8(ascii: "{"))
+        for (position, member) in object.members.enumerated() {
+            if position > 0 { out.append(UInt8(ascii: ",")) }
+            appendString(member.key, into: &out)
+            out.append(UInt8(ascii: ":"))
+            guard member.key == name else {
+                encode(member.value, into: &out)
+                continue
+            }
+            out.append(UInt8(ascii: "["))
+            for index in 0..<count {
+                if index > 0 { out.append(UInt8(ascii: ",")) }
+                element(index, &out)
+            }
+            out.append(UInt8(ascii: "]"))
+        }
+        out.append(UInt8(ascii: "}"))
+    }
+
     /// The canonical form of `value` as a string.
     public static func string(_ value: JSONValue) -> String {
         String(decoding: encode(value), as: UTF8.self)

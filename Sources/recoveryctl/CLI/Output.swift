@@ -29,6 +29,13 @@ func isTerminal(_ stream: StandardStream) -> Bool {
 /// is written to stderr, so a terminal shows both in the order they were written.
 /// Stderr is unbuffered.
 enum Output {
+    /// Writes `bytes` to stdout as they are, after what is buffered (for a large output
+    /// kept as bytes, not as a string).
+    static func write(bytes: [UInt8]) {
+        flush()
+        writeAll(bytes, to: STDOUT_FILENO)
+    }
+
     /// Writes `text` as is (no newline added).
     static func write(_ text: String, to stream: StandardStream = .stdout) {
         switch stream {
@@ -36,7 +43,7 @@ enum Output {
             print(text, terminator: "")
         case .stderr:
             flush()
-            writeAll(text, to: STDERR_FILENO)
+            writeAll(Array(text.utf8), to: STDERR_FILENO)
         }
     }
 
@@ -52,8 +59,8 @@ enum Output {
 
     /// Writes every byte, looping on short writes and interruptions; gives up silently
     /// on any other error (there is nowhere left to report it).
-    private static func writeAll(_ text: String, to descriptor: Int32) {
-        var bytes = Array(text.utf8)[...]
+    private static func writeAll(_ all: [UInt8], to descriptor: Int32) {
+        var bytes = all[...]
         while !bytes.isEmpty {
             let written = bytes.withUnsafeBytes { buffer in
                 #if canImport(Glibc)

@@ -6,7 +6,7 @@ extension Commands {
         let session = Session(invocation)
         let view = try session.view()
         if invocation.json {
-            session.printJSON(view.kpiJSON(asOf: invocation.asOf, validAt: invocation.validAt))
+            Output.write(bytes: view.kpiJSON(asOf: invocation.asOf, validAt: invocation.validAt) + [0x0A])
             return ExitStatus.success
         }
         printHeader(view, invocation)
