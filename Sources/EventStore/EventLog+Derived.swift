@@ -44,9 +44,11 @@ extension EventLog {
     public func lineMatches(before position: LogPosition) throws -> Bool {
         if position.seq == 0 { return position.segment == 1 && position.offset == 0 }
         guard position.offset > 0, let line = try readLine(endingAt: position.offset, segment: position.segment) else { return false }
-        guard case .object(let object) = try? JSONParser.parse(line, integersOnly: true),
-              let event = try? Event(json: object) else { return false }
-        return event.seq == position.seq && event.hash == position.hash && event.computedHash() == event.hash
+        // Canonical, well formed and hashing to its `hash`, or the log is read again from the start.
+        return line.withUnsafeBytes { line in
+            guard let checked = ChainCursor.precheck(line) else { return false }
+            return checked.canonical.seq == position.seq && ChainCursor.equal(line, checked.canonical.hash, position.hash)
+        }
     }
 
     /// Whether the log ends exactly at `position`: it is in the last segment, nothing

@@ -142,9 +142,7 @@ struct LineFacts {
 
     func idText() -> String {
         if let idString { return idString }
-        let hex = Hex.encode(withUnsafeBytes(of: id.high.bigEndian, Array.init) + withUnsafeBytes(of: id.low.bigEndian, Array.init))
-        let h = Array(hex)
-        return String(h[0..<8]) + "-" + String(h[8..<12]) + "-" + String(h[12..<16]) + "-" + String(h[16..<20]) + "-" + String(h[20..<32])
+        return Hex.uuid(withUnsafeBytes(of: id.high.bigEndian, Array.init) + withUnsafeBytes(of: id.low.bigEndian, Array.init))
     }
 }
 
@@ -160,13 +158,7 @@ extension ChainCursor {
     }
 
     static func precheck(_ line: UnsafeRawBufferPointer, hashing: Bool = true) -> Precheck? {
-        guard let c = CanonicalLine.scan(line), c.seq >= 1,
-              c.id.count == 36, c.prev.count == 64, c.hash.count == 64, c.recorded.count == 24,
-              CanonicalLine.isLowerHex(line, c.prev), CanonicalLine.isLowerHex(line, c.hash),
-              EventID.isValid(bytes: UnsafeRawBufferPointer(rebasing: line[c.id])),
-              Timestamp.isValidOccurred(bytes: UnsafeRawBufferPointer(rebasing: line[c.occurred])),
-              Timestamp.isValidRecorded(bytes: UnsafeRawBufferPointer(rebasing: line[c.recorded])),
-              line[c.data.lowerBound] == UInt8(ascii: "{"),
+        guard let c = CanonicalLine.scan(line), c.hasWellFormedEnvelope(in: line),
               !hashing || c.hashMatches(c.computedDigest(of: line), in: line) else { return nil }
         let erasure = UnsafeRawBufferPointer(rebasing: line[c.type]).elementsEqual(EventLog.textErasedType.utf8)
         let readData = erasure || ChainCursor.contains(UnsafeRawBufferPointer(rebasing: line[c.data]), #""text":"sha256-"#)

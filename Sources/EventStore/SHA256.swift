@@ -128,17 +128,7 @@ public struct SHA256: Sendable {
     }
 
     /// `digest` (or any bytes) as lower-case hex, two characters a byte.
-    public static func hexString(_ digest: [UInt8]) -> String {
-        String(unsafeUninitializedCapacity: digest.count * 2) { out in
-            let digits: StaticString = "0123456789abcdef"
-            let table = digits.utf8Start
-            for (i, byte) in digest.enumerated() {
-                out[2 * i] = table[Int(byte >> 4)]
-                out[2 * i + 1] = table[Int(byte & 0x0f)]
-            }
-            return digest.count * 2
-        }
-    }
+    public static func hexString(_ digest: [UInt8]) -> String { Hex.encode(digest) }
 }
 
 extension SHA256 {

@@ -63,17 +63,26 @@ extension Event {
         func string(_ range: Range<Int>) -> String {
             String(decoding: UnsafeRawBufferPointer(rebasing: line[range]), as: UTF8.self)
         }
-        guard c.seq >= 1, c.id.count == 36, c.prev.count == 64, c.hash.count == 64,
-              CanonicalLine.isLowerHex(line, c.prev), CanonicalLine.isLowerHex(line, c.hash) else { return nil }
-        let id = string(c.id), occurred = string(c.occurred), recorded = string(c.recorded)
-        guard EventID.isValid(id), Timestamp.isValidOccurred(occurred), Timestamp.isValidRecorded(recorded) else { return nil }
-        guard case .object(let data)? = try? JSONParser.parse(UnsafeRawBufferPointer(rebasing: line[c.data]), integersOnly: true) else { return nil }
-        self.init(seq: c.seq, id: id, type: string(c.type), v: c.v, stream: string(c.stream), occurred: occurred, recorded: recorded,
+        guard c.hasWellFormedEnvelope(in: line),
+              case .object(let data)? = try? JSONParser.parse(UnsafeRawBufferPointer(rebasing: line[c.data]), integersOnly: true) else { return nil }
+        self.init(seq: c.seq, id: string(c.id), type: string(c.type), v: c.v, stream: string(c.stream), occurred: string(c.occurred), recorded: string(c.recorded),
                   actor: string(c.actor), source: c.source.map(string), data: data, prev: string(c.prev), hash: string(c.hash))
     }
 }
 
 extension CanonicalLine {
+    /// Whether the envelope's members have the forms SPEC §2 gives them (seq from 1, a
+    /// lower-case id, 64 hex digits in prev and hash, real times, an object as data):
+    /// what the fast path must know before it trusts a line without the strict parser.
+    func hasWellFormedEnvelope(in line: UnsafeRawBufferPointer) -> Bool {
+        seq >= 1 && id.count == 36 && prev.count == 64 && hash.count == 64
+            && CanonicalLine.isLowerHex(line, prev) && CanonicalLine.isLowerHex(line, hash)
+            && EventID.isValid(bytes: UnsafeRawBufferPointer(rebasing: line[id]))
+            && Timestamp.isValidOccurred(bytes: UnsafeRawBufferPointer(rebasing: line[occurred]))
+            && Timestamp.isValidRecorded(bytes: UnsafeRawBufferPointer(rebasing: line[recorded]))
+            && line[data.lowerBound] == UInt8(ascii: "{")
+    }
+
     static func isLowerHex(_ line: UnsafeRawBufferPointer, _ range: Range<Int>) -> Bool {
         for i in range where !Hex.isLowerHexDigit(line[i]) { return false }
         return true
