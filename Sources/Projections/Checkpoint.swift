@@ -11,7 +11,7 @@ import Foundation
 /// position still carries the seq and hash it names; otherwise it is ignored and
 /// rebuilt. `verify` compares it with a full replay and deletes it when it differs.
 ///
-/// The form on disk (after the MAC line): the format line `recovery-checkpoint/3\n`;
+/// The form on disk (after the MAC line): the format line `recovery-checkpoint/4\n`;
 /// the position's segment, offset, lines before, seq (each 8 bytes, little-endian) and
 /// hash (its length in 8 bytes, then its bytes); then the `ValidationState` with its
 /// index, as it is kept in memory (`ValidationState.encode`). Loading reads the header
@@ -19,7 +19,7 @@ import Foundation
 /// no hashing but the MAC's.
 public struct Checkpoint: Sendable, Equatable {
     public static let fileName = "checkpoint.bin"
-    static let magic = Array("recovery-checkpoint/3\n".utf8)
+    static let magic = Array("recovery-checkpoint/4\n".utf8)
     /// Rewrite the checkpoint once an append had to read this many events past it.
     static let rewriteDistance = 256
 

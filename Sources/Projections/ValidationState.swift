@@ -9,8 +9,9 @@ import EventStore
 /// never reads; at a million events it was 140 MB to load for every append. Here every
 /// fact is one entry in one byte buffer, keyed by the stream that names it (a thing of
 /// kind K with id X exists only through an event on stream `K/X`, so the streams and
-/// the things share their keys), with an open-addressing index over it. The checkpoint
-/// stores the buffer as it is, and loading rebuilds only the index.
+/// the things share their keys), with an open-addressing index in the same buffer.
+/// A key is stored short: its stream kind as one byte, and a text reference as its 32
+/// bytes. The checkpoint is that buffer as it is: loading it is reading it.
 ///
 /// `apply` folds exactly what `ProjectState.apply` folds of those facts (`ValidationStateTests`
 /// compares the two on generated logs). A correction cannot change any of them: the
@@ -39,14 +40,16 @@ struct ValidationState: Sendable {
         static let folded: Flags = [.exists, .closed, .employed, .completed, .cancelled]
     }
 
-    /// The entries, one after another from `base`: the flags (one byte), the key's
-    /// length (LEB128) and the key's UTF-8 bytes. Bytes before `base` are not entries
-    /// (a loaded checkpoint keeps its header and index there, so its buffer needs no copy).
+    /// One buffer: bytes that are not the state's (a loaded checkpoint's header, before
+    /// `slotsStart`); the index, `capacity` slots of `width` bytes (little-endian; 0 is
+    /// empty, else an entry's offset from `base`, plus 1), open addressing, at most three
+    /// quarters full; then from `base` the entries, one after another: the flags (one
+    /// byte), the key's length (LEB128), the key (`encode`).
     private(set) var storage: [UInt8] = []
-    private(set) var base = 0
-    /// Open addressing over the entries: 0 is empty, else an entry's offset from `base`,
-    /// plus 1. The count is 0 or a power of two, at most three quarters full.
-    private var slots: [Int] = []
+    private var slotsStart = 0
+    private var capacity = 0
+    private var width = 4
+    private var base = 0
     /// Entries in `storage`.
     private(set) var count = 0
 
@@ -66,11 +69,53 @@ struct ValidationState: Sendable {
 
     static func textKey(_ reference: String) -> String { "text/\(reference)" }
 
+    /// The stream kinds of the catalog, each stored as its index + 1 in a key's first
+    /// byte; 0 starts a key stored as it is.
+    private static let kinds = ["unit", "team", "person", "training", "handover", "body", "meeting", "evaluation",
+                                "target", "attendance", "text", "log"]
+    /// The first byte of `text/sha256-HEX` stored as the 32 bytes of HEX.
+    private static let textReferenceCode = UInt8(kinds.count + 1)
+    private static let textReferencePrefix = Array("sha256-".utf8)
+
+    /// A key as stored: `KIND/REST` with a kind of the catalog as its code and REST; a
+    /// text reference (`text/sha256-` and 64 lower-case hex digits) as its code and
+    /// the 32 bytes; anything else as 0 and its UTF-8. One key, one form.
+    static func encode(_ key: String) -> [UInt8] {
+        let utf8 = Array(key.utf8)
+        guard let slash = utf8.firstIndex(of: UInt8(ascii: "/")),
+              let code = kinds.firstIndex(where: { $0.utf8.elementsEqual(utf8[..<slash]) }) else { return [0] + utf8 }
+        let rest = utf8[(slash + 1)...]
+        if kinds[code] == "text", rest.count == textReferencePrefix.count + 64, rest.starts(with: textReferencePrefix) {
+            var bytes: [UInt8] = [textReferenceCode]
+            var high: UInt8?
+            for c in rest.dropFirst(textReferencePrefix.count) {
+                let nibble: UInt8
+                switch c {
+                case UInt8(ascii: "0")...UInt8(ascii: "9"): nibble = c - UInt8(ascii: "0")
+                case UInt8(ascii: "a")...UInt8(ascii: "f"): nibble = c - UInt8(ascii: "a") + 10
+                default: return [UInt8(code + 1)] + rest
+                }
+                if let h = high { bytes.append(h << 4 | nibble); high = nil } else { high = nibble }
+            }
+            return bytes
+        }
+        return [UInt8(code + 1)] + rest
+    }
+
+    /// The key `encode` stored as `bytes`.
+    static func decode(_ bytes: UnsafeRawBufferPointer) -> String {
+        guard let code = bytes.first else { return "" }
+        let rest = UnsafeRawBufferPointer(rebasing: bytes.dropFirst())
+        if code == textReferenceCode { return "text/sha256-" + Hex.encode(Array(rest)) }
+        if code == 0 || Int(code) > kinds.count { return String(decoding: rest, as: UTF8.self) }
+        return kinds[Int(code) - 1] + "/" + String(decoding: rest, as: UTF8.self)
+    }
+
     // MARK: reading
 
     func flags(_ key: String) -> Flags {
-        var key = key
-        return key.withUTF8 { bytes in find(bytes).map { Flags(rawValue: storage[$0]) } ?? [] }
+        let key = ValidationState.encode(key)
+        return key.withUnsafeBytes { find($0).map { Flags(rawValue: storage[$0]) } ?? [] }
     }
 
     func flags(_ kind: ReferenceKind, _ id: String) -> Flags { flags(ValidationState.key(kind, id)) }
@@ -84,13 +129,13 @@ struct ValidationState: Sendable {
         storage.withUnsafeBytes { raw in
             var at = base
             while let (start, length) = ValidationState.entry(raw, at: at) {
-                body(String(decoding: UnsafeRawBufferPointer(rebasing: raw[start..<(start + length)]), as: UTF8.self), Flags(rawValue: raw[at]))
+                body(ValidationState.decode(UnsafeRawBufferPointer(rebasing: raw[start..<(start + length)])), Flags(rawValue: raw[at]))
                 at = start + length
             }
         }
     }
 
-    /// The keys whose flags hold any of `mask`, with those flags, sorted: for tests and messages.
+    /// The keys whose flags hold any of `mask`, with those flags: for tests and messages.
     func entries(_ mask: Flags) -> [String: Flags] {
         var result: [String: Flags] = [:]
         forEachEntry { key, flags in
@@ -165,8 +210,8 @@ struct ValidationState: Sendable {
 
     /// Changes the flags of `key`; adds it first when `insert` (else an absent key stays absent).
     private mutating func update(_ key: String, insert: Bool = false, _ change: (inout Flags) -> Void) {
-        var key = key
-        key.withUTF8 { bytes in
+        let key = ValidationState.encode(key)
+        key.withUnsafeBytes { bytes in
             if let at = find(bytes) {
                 var flags = Flags(rawValue: storage[at])
                 change(&flags)
@@ -179,7 +224,7 @@ struct ValidationState: Sendable {
         }
     }
 
-    private mutating func add(_ key: UnsafeBufferPointer<UInt8>, flags: Flags) {
+    private mutating func add(_ key: UnsafeRawBufferPointer, flags: Flags) {
         let at = storage.count
         storage.append(flags.rawValue)
         var length = key.count
@@ -190,65 +235,89 @@ struct ValidationState: Sendable {
         storage.append(UInt8(length))
         storage.append(contentsOf: key)
         count += 1
-        if count * 4 > slots.count * 3 || !place(at, hash: ValidationState.hash(UnsafeRawBufferPointer(key))) { reindex() }
+        if count * 4 > capacity * 3 || (width == 4 && storage.count - base >= Int(UInt32.max))
+            || !place(at, hash: ValidationState.hash(key)) {
+            reindex()
+        }
+    }
+
+    private func slot(_ raw: UnsafeRawBufferPointer, _ i: Int) -> Int { ValidationState.slot(raw, i, slotsStart: slotsStart, width: width) }
+
+    private static func slot(_ raw: UnsafeRawBufferPointer, _ i: Int, slotsStart: Int, width: Int) -> Int {
+        let at = slotsStart + i * width
+        return width == 4 ? Int(UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: at, as: UInt32.self)))
+                          : Int(truncatingIfNeeded: UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: at, as: UInt64.self)))
     }
 
     /// Puts the entry at `offset` into a free slot (the key is known to be absent);
     /// false when there is none.
     private mutating func place(_ offset: Int, hash: Int) -> Bool {
-        let mask = slots.count - 1
-        var slot = hash & mask
-        for _ in 0..<slots.count {
-            if slots[slot] == 0 {
-                slots[slot] = offset - base + 1
-                return true
+        guard capacity > 0 else { return false }
+        let mask = capacity - 1, capacity = self.capacity, slotsStart = self.slotsStart, width = self.width
+        let value = UInt64(offset - base + 1)
+        return storage.withUnsafeMutableBytes { raw in
+            var i = hash & mask
+            for _ in 0..<capacity {
+                if ValidationState.slot(UnsafeRawBufferPointer(raw), i, slotsStart: slotsStart, width: width) == 0 {
+                    let at = slotsStart + i * width
+                    if width == 4 { raw.storeBytes(of: UInt32(value).littleEndian, toByteOffset: at, as: UInt32.self) }
+                    else { raw.storeBytes(of: value.littleEndian, toByteOffset: at, as: UInt64.self) }
+                    return true
+                }
+                i = (i + 1) & mask
             }
-            slot = (slot + 1) & mask
+            return false
         }
-        return false
     }
 
-    /// Counts the entries and places them all again in an index of twice their number
-    /// (at least; a power of two).
+    /// Lays the buffer out again: no bytes before the index, an index for twice the
+    /// entries (at least; a power of two), the entries, all placed again.
     private mutating func reindex() {
-        let storage = self.storage
-        count = 0
-        storage.withUnsafeBytes { raw in
+        let old = storage
+        var entries: [Int] = []
+        old.withUnsafeBytes { raw in
             var at = base
             while let (start, length) = ValidationState.entry(raw, at: at) {
-                count += 1
+                entries.append(at)
                 at = start + length
             }
         }
-        var capacity = 64
+        let entryBytes = old[base...]
+        count = entries.count
+        capacity = 64
         while capacity < 2 * count { capacity *= 2 }
-        slots = Array(repeating: 0, count: capacity)
-        storage.withUnsafeBytes { raw in
-            var at = base
-            while let (start, length) = ValidationState.entry(raw, at: at) {
-                _ = place(at, hash: ValidationState.hash(UnsafeRawBufferPointer(rebasing: raw[start..<(start + length)])))
-                at = start + length
+        width = entryBytes.count < Int(UInt32.max) - 1 ? 4 : 8
+        slotsStart = 0
+        storage = Array(repeating: 0, count: capacity * width)
+        storage.reserveCapacity(capacity * width + entryBytes.count + entryBytes.count / 4)
+        storage.append(contentsOf: entryBytes)
+        let shift = capacity * width - base
+        base = capacity * width
+        old.withUnsafeBytes { raw in
+            for at in entries {
+                let (start, length) = ValidationState.entry(raw, at: at)!
+                _ = place(at + shift, hash: ValidationState.hash(UnsafeRawBufferPointer(rebasing: raw[start..<(start + length)])))
             }
         }
     }
 
-    private func find(_ key: UnsafeBufferPointer<UInt8>) -> Int? {
-        guard !slots.isEmpty else { return nil }
-        let key = UnsafeRawBufferPointer(key)
+    /// The offset of the entry with `key`, if any.
+    private func find(_ key: UnsafeRawBufferPointer) -> Int? {
+        guard capacity > 0 else { return nil }
         return storage.withUnsafeBytes { raw in
-            let mask = slots.count - 1
-            var slot = ValidationState.hash(key) & mask
-            // At most every slot once: the index of a loaded checkpoint is not rebuilt,
+            let mask = capacity - 1
+            var i = ValidationState.hash(key) & mask
+            // At most every slot once: the index of a loaded checkpoint is taken as it is,
             // and whatever it holds must not make a lookup run on or read out of bounds.
-            for _ in 0..<slots.count {
-                let entry = slots[slot]
+            for _ in 0..<capacity {
+                let entry = slot(raw, i)
                 if entry == 0 { return nil }
                 let at = base + entry - 1
-                if entry > 0, let (start, length) = ValidationState.entry(raw, at: at), length == key.count,
+                if at >= base, let (start, length) = ValidationState.entry(raw, at: at), length == key.count,
                    key.elementsEqual(UnsafeRawBufferPointer(rebasing: raw[start..<(start + length)])) {
                     return at
                 }
-                slot = (slot + 1) & mask
+                i = (i + 1) & mask
             }
             return nil
         }
@@ -283,25 +352,18 @@ struct ValidationState: Sendable {
 
     /// Appends the state as the checkpoint keeps it: the number of entries, the index's
     /// slot count, a slot's width in bytes (4, or 8 for entries past 4 GiB) and the
-    /// entries' length in bytes (8 bytes each, little-endian); the index; the entries.
-    /// Loading takes the index as it is and the entries in place, so it costs what
-    /// reading the bytes costs.
+    /// entries' length in bytes (8 bytes each, little-endian); then the buffer from the
+    /// index on, as it is in memory.
     func encode(into bytes: inout [UInt8]) {
-        let entries = storage.count - base
-        let width = entries < Int(UInt32.max) ? 4 : 8
-        bytes.reserveCapacity(bytes.count + 32 + slots.count * width + entries)
-        for value in [count, slots.count, width, entries] { ValidationState.append(value, width: 8, to: &bytes) }
-        for slot in slots { ValidationState.append(slot, width: width, to: &bytes) }
-        bytes.append(contentsOf: storage[base...])
-    }
-
-    private static func append(_ value: Int, width: Int, to bytes: inout [UInt8]) {
-        withUnsafeBytes(of: UInt64(truncatingIfNeeded: value).littleEndian) { bytes.append(contentsOf: $0.prefix(width)) }
+        for value in [count, capacity, width, storage.count - base] {
+            withUnsafeBytes(of: UInt64(truncatingIfNeeded: value).littleEndian) { bytes.append(contentsOf: $0) }
+        }
+        bytes.append(contentsOf: storage[slotsStart...])
     }
 
     /// The state `encode` wrote at `start` of `bytes`, which must end with it; nil when
-    /// the sizes do not add up. The buffer is kept as it is, the bytes before the
-    /// entries unread.
+    /// the sizes do not add up. `bytes` becomes the state's buffer as it is: nothing is
+    /// copied, hashed or placed.
     init?(decoding bytes: [UInt8], at start: Int) {
         guard start >= 0, bytes.count - start >= 32 else { return nil }
         let (count, capacity, width, entries) = bytes.withUnsafeBytes { raw in
@@ -311,15 +373,11 @@ struct ValidationState: Sendable {
         guard count >= 0, count <= bytes.count, capacity >= 0, capacity <= bytes.count, entries >= 0, entries <= bytes.count,
               capacity & (capacity - 1) == 0, count * 4 <= capacity * 3, width == 4 || width == 8,
               start + 32 + capacity * width + entries == bytes.count else { return nil }
-        let first = start + 32
-        slots = bytes.withUnsafeBytes { raw in
-            (0..<capacity).map { i in
-                width == 4 ? Int(UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: first + 4 * i, as: UInt32.self)))
-                           : Int(truncatingIfNeeded: UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: first + 8 * i, as: UInt64.self)))
-            }
-        }
         storage = bytes
-        base = first + capacity * width
+        slotsStart = start + 32
+        self.capacity = capacity
+        self.width = width
+        base = slotsStart + capacity * width
         self.count = count
     }
 }

@@ -46,11 +46,12 @@ final class CheckpointSealTests: XCTestCase {
     }
 
     func testAnEditedValidationCheckpointIsNotBelieved() throws {
-        // The checkpoint (taken after the import) knows unit u1, a key of length 7; renamed
-        // to q1 there, a believed checkpoint would refuse an update of u1 as naming a
-        // unit that does not exist.
+        // The checkpoint (taken after the import) knows unit u1: an entry of a stream that
+        // exists (flags 3), a key of 3 bytes (the kind unit, 1, then u1); renamed to q1
+        // there, a believed checkpoint would refuse an update of u1 as naming a unit that
+        // does not exist.
         var bytes = try Data(contentsOf: file("checkpoint.bin"))
-        let key = Data([7] + Array("unit/u1".utf8))
+        let key = Data([3, 3, 1, UInt8(ascii: "u"), UInt8(ascii: "1")])
         guard let at = bytes.range(of: key) else { return XCTFail("the checkpoint holds unit u1") }
         bytes[at.upperBound - 2] = UInt8(ascii: "q")
         try bytes.write(to: file("checkpoint.bin"))

@@ -194,6 +194,8 @@ final class ValidationStateTests: XCTestCase {
         XCTAssertNil(Checkpoint.decode(Array(bytes.dropLast())))
         XCTAssertNil(Checkpoint.decode(bytes + [0]))
         XCTAssertNil(Checkpoint.decode(Array("recovery-checkpoint/2 binary\n".utf8) + bytes.dropFirst(Checkpoint.magic.count)))
+        // Format 3 stored keys as their UTF-8: its entries would read as other keys here.
+        XCTAssertNil(Checkpoint.decode(Array("recovery-checkpoint/3\n".utf8) + bytes.dropFirst(Checkpoint.magic.count)))
         let header = try XCTUnwrap(Checkpoint.Header(bytes))
         for field in 0..<4 {
             for value in field == 0 ? [-1, Int.max, Int.min] : [-1, 3, Int.max, Int.min] {
@@ -225,6 +227,26 @@ final class ValidationStateTests: XCTestCase {
         few.noteStream("unit/other")
         XCTAssertEqual(few.flags("unit/other"), .stream)
         XCTAssertEqual(few.flags(expected.keys.first!), expected.values.first!)
+    }
+
+    func testEveryKeyHasOneStoredFormAndComesBack() {
+        let hex = String(repeating: "0123456789abcdef", count: 4)
+        let keys = ["unit/cpi", "handover/case-2021-004", "evaluation/baseline", "target/peers.employed/unge-peers",
+                    "attendance/cpi/nada", "log/events-000001.jsonl", "text/sha256-\(hex)", "text/sha256-\(hex.uppercased())",
+                    "text/sha256-\(hex.dropLast())", "text/sha256-\(hex)0", "text/other", "text/", "unit/", "unit", "", "/",
+                    "nokind/x", "Unit/x", "units/x", "unit/x/y", "møde/æ", "\u{1}/x", "\u{0}unit/x", "sha256-\(hex)"]
+        var forms: [[UInt8]: String] = [:]
+        for key in keys {
+            let stored = ValidationState.encode(key)
+            XCTAssertEqual(stored.withUnsafeBytes { ValidationState.decode($0) }, key)
+            XCTAssertNil(forms[stored], "\(key) and \(forms[stored] ?? "") are stored alike")
+            forms[stored] = key
+        }
+        XCTAssertEqual(ValidationState.encode("text/sha256-\(hex)").count, 33, "a text reference is stored as its 32 bytes")
+        XCTAssertEqual(ValidationState.encode("handover/c-1"), [5] + Array("c-1".utf8))
+        var state = ValidationState()
+        for key in keys { state.noteStream(key) }
+        XCTAssertEqual(Set(state.entries(.stream).keys), Set(keys))
     }
 
     func testACheckpointRoundTripsThroughTheLogAndAnEditedOneIsIgnored() throws {
