@@ -24,7 +24,7 @@ extension EventLog {
     /// Writes nothing when there is no key.
     public func writeSealedDerivedFile(_ name: String, bytes: [UInt8]) throws(LogError) {
         guard let key = CheckpointKey.load() else { return }
-        let mac = Array("hmac-sha256 \(Hex.encode(SHA256.hmac(key: key, message: Array(name.utf8) + [0] + bytes)))\n".utf8)
+        let mac = Array("hmac-sha256 \(Hex.encode(EventLog.seal(bytes[...], named: name, key: key)))\n".utf8)
         try writeDerivedFile(name, bytes: mac + bytes)
     }
 
@@ -34,9 +34,17 @@ extension EventLog {
         guard let key = CheckpointKey.load(), let bytes = try? FileIO.readFile("\(path)/\(name)"),
               let newline = bytes.firstIndex(of: 0x0A) else { return nil }
         let header = String(decoding: bytes[..<newline], as: UTF8.self)
-        let body = Array(bytes[(newline + 1)...])
-        let expected = "hmac-sha256 " + Hex.encode(SHA256.hmac(key: key, message: Array(name.utf8) + [0] + body))
-        return header == expected ? body : nil
+        let body = bytes[(newline + 1)...]
+        let expected = "hmac-sha256 " + Hex.encode(EventLog.seal(body, named: name, key: key))
+        return header == expected ? Array(body) : nil
+    }
+
+    /// The MAC of a derived file: its name, a zero byte, its contents.
+    private static func seal(_ body: ArraySlice<UInt8>, named name: String, key: [UInt8]) -> [UInt8] {
+        SHA256.hmac(key: key) { hasher in
+            hasher.update(Array(name.utf8) + [0])
+            body.withUnsafeBytes { hasher.update($0) }
+        }
     }
 
     /// Whether the line just before `position` is the event `position` names (its seq
