@@ -91,6 +91,7 @@ def main(results_path, out_path, largest):
         ("kpi (cold) ÷ wc -l", "kpi (cold)", "wc -l"),
         ("verify ÷ sha256sum", "verify", "sha256sum"),
         ("append ÷ sqlite3 insert", "append", "sqlite3 insert"),
+        ("process start ÷ sqlite3 start", "process start", "sqlite3 start"),
         ("import ÷ python sqlite3 import", "import", "python sqlite3 import"),
         ("kpi (warm) ÷ kpi (cold)", "kpi (warm)", "kpi (cold)"),
         ("python json ÷ kpi (cold)", "python json", "kpi (cold)"),
@@ -209,7 +210,10 @@ run (`/usr/bin/time -v`).
 - **append**: one `recoveryctl append attendance.counted …` on a copy of the log (lock,
   tail check, checkpoint, validation, write, fsync). **sqlite3 insert**: one `sqlite3`
   command-line insert with `PRAGMA synchronous=FULL` into a WAL database holding the
-  same events.
+  same events. **append (no checkpoint)**: the same with `checkpoint.bin` deleted first,
+  so the append reads the whole log (what the first append after a copy or an upgrade does).
+- **process start**: `recoveryctl --version`; **sqlite3 start**: `sqlite3 :memory: 'select 1'`.
+  The floor under one append of each.
 - **import**: `recoveryctl import` of the generator's JSON lines of the same events into
   a new log (every event validated against the catalog and the log, one batch, one
   fsync, texts stored as attachments). **python sqlite3 import**: `peers/import_sqlite.py`
