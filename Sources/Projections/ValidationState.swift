@@ -215,7 +215,9 @@ struct ValidationState: Sendable {
             if let at = find(bytes) {
                 var flags = Flags(rawValue: storage[at])
                 change(&flags)
-                storage[at] = flags.rawValue
+                // Written only when it changes: the buffer may be shared with a copy of
+                // this state (a writer keeps one), and a write copies all of it.
+                if flags.rawValue != storage[at] { storage[at] = flags.rawValue }
             } else if insert {
                 var flags: Flags = []
                 change(&flags)
