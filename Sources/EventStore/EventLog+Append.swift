@@ -8,6 +8,11 @@ public struct AppendOutcome: Sendable, Equatable {
     public var quarantined: Quarantine?
     /// The head after the append.
     public var head: LogHead
+    /// Where the lines went: the segment, and the offsets in it where they start and end
+    /// (both the head's when nothing was written).
+    public var segment: Int = 1
+    public var startOffset: Int = 0
+    public var endOffset: Int = 0
 }
 
 /// A torn tail moved into `quarantine/`, and the `log.tail-quarantined` event that says so.
@@ -40,10 +45,16 @@ extension EventLog {
     ///   `prepare` throws (nothing is written); `.integrity` when the last line is
     ///   damaged; `.lockTimeout`; `.io` for a failed write (the file is cut back) or a
     ///   failed fsync (never retried: the outcome is unknown, nothing is acknowledged).
+    ///
+    /// `beforeWriting`, when given, runs after the lines are sealed and before the first
+    /// byte of the log changes (the torn tail cut, the journal, the lines); what it
+    /// throws stops the append with nothing written. The caller makes the texts its
+    /// events name durable there.
     public func append(
         expectSeq: Int? = nil,
         lockTimeout: Double = EventLog.defaultLockTimeout,
-        prepare: (LogHead) throws -> [EventDraft]
+        prepare: (LogHead) throws -> [EventDraft],
+        beforeWriting: (() throws -> Void)? = nil
     ) throws -> AppendOutcome {
         let lock = try WriterLock(path: "\(path)/\(EventLog.lockName)", timeout: lockTimeout)
         defer { lock.release() }
@@ -55,7 +66,8 @@ extension EventLog {
         }
         let drafts = try prepare(tail.head)
         if drafts.isEmpty && tail.torn == nil {
-            return AppendOutcome(events: [], quarantined: nil, head: tail.head)
+            return AppendOutcome(events: [], quarantined: nil, head: tail.head, segment: tail.segment,
+                                 startOffset: tail.wholeLength, endOffset: tail.wholeLength)
         }
 
         var segment = tail.segment
@@ -72,15 +84,8 @@ extension EventLog {
                                   "bytes": .integer(torn.length), "quarantine": .string(copy)])), at: 0)
         }
 
-        let events = try seal(allDrafts, after: tail.head)
-        var bytes = [UInt8]()
-        for event in events {
-            let line = event.lineBytes()
-            guard line.count <= EventLog.maxLineBytes else {
-                throw LogError.invalidInput("the event of type \(event.type) would be a line of \(line.count) bytes; a line holds at most 1 MiB (1048576 bytes)")
-            }
-            bytes += line
-        }
+        let (events, lines) = try sealLines(allDrafts, after: tail.head, limitingLength: true)
+        try beforeWriting?()
 
         if tail.torn != nil {
             // The torn bytes are safe in quarantine/; cut them off the segment that holds
@@ -101,7 +106,9 @@ extension EventLog {
         // as part of its unfinished batch and hide them as a torn tail.
         let journaled = events.count > 1 || journal != nil
         if journaled { try lock.writeJournal(segment: segment, length: length, lines: events.count, using: fileOperations) }
-        try FileIO.writeAll(fd, bytes, path: segmentPath, originalLength: length, using: fileOperations)
+        for chunk in lines.chunks {
+            try FileIO.writeAll(fd, chunk, path: segmentPath, originalLength: length, using: fileOperations)
+        }
         try FileIO.fsync(fd, path: segmentPath, using: fileOperations)
         if journaled { lock.clearJournal(using: fileOperations) }
 
@@ -109,7 +116,8 @@ extension EventLog {
         if let torn = tail.torn, let quarantineCopy { quarantine = Quarantine(tornTail: torn, copy: quarantineCopy, event: events[0]) }
         let last = events[events.count - 1]
         return AppendOutcome(events: Array(events.dropFirst(quarantine == nil ? 0 : 1)), quarantined: quarantine,
-                             head: LogHead(seq: last.seq, hash: last.hash, recorded: last.recorded))
+                             head: LogHead(seq: last.seq, hash: last.hash, recorded: last.recorded),
+                             segment: segment, startOffset: length, endOffset: length + lines.count)
     }
 
     /// The events `drafts` would become if appended after `head` now; writes nothing.
@@ -119,6 +127,25 @@ extension EventLog {
 
     /// Assigns what the store owns: seq, id, recorded (never lower than the head's), prev, hash.
     func seal(_ drafts: [EventDraft], after head: LogHead) throws -> [Event] {
+        try sealLines(drafts, after: head, limitingLength: false).events
+    }
+
+    /// The lines of a batch, in chunks of a few MiB (no one buffer of the whole batch).
+    struct Lines {
+        var chunks: [[UInt8]] = []
+        /// Bytes in all chunks.
+        var count = 0
+    }
+
+    static let lineChunkBytes = 4 << 20
+
+    /// `seal`, and the events' lines, each encoded once: a canonical line holds its
+    /// members sorted (`actor`, `data`, `hash`, `id`, `occurred`, `prev`, `recorded`,
+    /// `seq`, `source`, `stream`, `type`, `v`), so the bytes before `hash` and those
+    /// after it are encoded apart, hashed together (the event without `hash`), and the
+    /// line is the first part, the `hash` member and the second. With `limitingLength`,
+    /// a line over 1 MiB is refused.
+    func sealLines(_ drafts: [EventDraft], after head: LogHead, limitingLength: Bool) throws -> (events: [Event], lines: Lines) {
         var millis = Timestamp.nowMillis()
         if let last = head.recorded.flatMap(Timestamp.millis(ofRecorded:)), last > millis { millis = last }
         let recorded = Timestamp.recordedString(millis: millis)
@@ -126,6 +153,14 @@ extension EventLog {
         var seq = head.seq
         var events = [Event]()
         events.reserveCapacity(drafts.count)
+        var lines = Lines()
+        var chunk = [UInt8]()
+        chunk.reserveCapacity(EventLog.lineChunkBytes + 4096)
+        var after = [UInt8]()
+        after.reserveCapacity(512)
+        func append(_ text: StaticString, to out: inout [UInt8]) {
+            out.append(contentsOf: UnsafeBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
+        }
         for draft in drafts {
             if let id = draft.id, !EventID.isValid(id) {
                 throw LogError.invalidInput("id \"\(id)\" is not a lower-case UUID (like 3f2c9a4e-8b1d-4c6e-9f0a-1b2c3d4e5f60)")
@@ -135,14 +170,65 @@ extension EventLog {
                 throw LogError.invalidInput("the data of the \(draft.type) event holds a fraction or an integer beyond ±(2^53−1); numbers in an event are integers within that range")
             }
             seq += 1
-            var event = Event(seq: seq, id: draft.id ?? EventID.random(), type: draft.type, v: draft.v, stream: draft.stream,
-                              occurred: draft.occurred, recorded: recorded, actor: draft.actor, source: draft.source,
-                              data: draft.data, prev: prev, hash: "")
-            event.hash = event.computedHash()
-            prev = event.hash
+            let id = draft.id ?? EventID.random()
+            let start = chunk.count
+            append(#"{"actor":"#, to: &chunk)
+            CanonicalJSON.encode(.string(draft.actor), into: &chunk)
+            append(#","data":"#, to: &chunk)
+            CanonicalJSON.encode(.object(draft.data), into: &chunk)
+            let middle = chunk.count
+            after.removeAll(keepingCapacity: true)
+            append(#","id":"#, to: &after)
+            CanonicalJSON.encode(.string(id), into: &after)
+            append(#","occurred":"#, to: &after)
+            CanonicalJSON.encode(.string(draft.occurred), into: &after)
+            append(#","prev":"#, to: &after)
+            CanonicalJSON.encode(.string(prev), into: &after)
+            append(#","recorded":"#, to: &after)
+            CanonicalJSON.encode(.string(recorded), into: &after)
+            append(#","seq":"#, to: &after)
+            CanonicalJSON.encode(.integer(seq), into: &after)
+            if let source = draft.source {
+                append(#","source":"#, to: &after)
+                CanonicalJSON.encode(.string(source), into: &after)
+            }
+            append(#","stream":"#, to: &after)
+            CanonicalJSON.encode(.string(draft.stream), into: &after)
+            append(#","type":"#, to: &after)
+            CanonicalJSON.encode(.string(draft.type), into: &after)
+            append(#","v":"#, to: &after)
+            CanonicalJSON.encode(.integer(draft.v), into: &after)
+            after.append(UInt8(ascii: "}"))
+            var hasher = SHA256()
+            chunk.withUnsafeBytes { hasher.update(UnsafeRawBufferPointer(rebasing: $0[start..<middle])) }
+            after.withUnsafeBytes { hasher.update($0) }
+            let hash = SHA256.hexString(hasher.finalize())
+            append(#","hash":""#, to: &chunk)
+            chunk.append(contentsOf: hash.utf8)
+            chunk.append(UInt8(ascii: "\""))
+            chunk.append(contentsOf: after)
+            chunk.append(UInt8(ascii: "\n"))
+            let event = Event(seq: seq, id: id, type: draft.type, v: draft.v, stream: draft.stream, occurred: draft.occurred,
+                              recorded: recorded, actor: draft.actor, source: draft.source, data: draft.data, prev: prev, hash: hash)
+            assert(chunk[start...].elementsEqual(event.lineBytes()), "a sealed line differs from the event's canonical form")
+            let length = chunk.count - start
+            if limitingLength && length > EventLog.maxLineBytes {
+                throw LogError.invalidInput("the event of type \(draft.type) would be a line of \(length) bytes; a line holds at most 1 MiB (1048576 bytes)")
+            }
+            prev = hash
             events.append(event)
+            if chunk.count >= EventLog.lineChunkBytes {
+                lines.count += chunk.count
+                lines.chunks.append(chunk)
+                chunk = []
+                chunk.reserveCapacity(EventLog.lineChunkBytes + 4096)
+            }
         }
-        return events
+        if !chunk.isEmpty {
+            lines.count += chunk.count
+            lines.chunks.append(chunk)
+        }
+        return (events, lines)
     }
 
     /// Whether every number in `value` is an integer within ±(2^53−1), as readers require (SPEC §2).

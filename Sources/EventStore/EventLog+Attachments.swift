@@ -11,21 +11,111 @@ extension EventLog {
         text.hasPrefix(textReferencePrefix) && Hex.isSHA256(String(text.dropFirst(textReferencePrefix.count)))
     }
 
+    /// A text with its salt line, and the reference it will be stored under: what
+    /// `storeTexts` writes. Making one touches no file.
+    public struct PreparedText: Sendable, Equatable {
+        public var reference: String
+        public var bytes: [UInt8]
+    }
+
+    /// Salts a text and names it, without writing it (see `storeTexts`).
+    public func prepareText(_ text: String) -> PreparedText {
+        var salt = [UInt8](repeating: 0, count: 16)
+        var generator = SystemRandomNumberGenerator()
+        for i in salt.indices { salt[i] = UInt8.random(in: 0...255, using: &generator) }
+        var bytes = Array("salt \(Hex.encode(salt))\n".utf8)
+        bytes.append(contentsOf: text.utf8)
+        return PreparedText(reference: EventLog.textReferencePrefix + SHA256.hex(bytes), bytes: bytes)
+    }
+
     /// Writes a text durably (temporary file, fsync, rename, fsync of the directory)
     /// and returns its reference. Store the text before appending the event that names it.
     public func storeText(_ text: String) throws(LogError) -> String {
+        let directory = try attachmentsDirectory()
+        let prepared = prepareText(text)
+        try FileIO.writeFileAtomically(prepared.bytes, to: "\(directory)/\(prepared.reference)", directory: directory, using: fileOperations)
+        return prepared.reference
+    }
+
+    /// Writes many texts and makes them durable together, before the lines that name
+    /// them are written: each file is created under its reference (none may exist yet),
+    /// written whole and closed; then one `syncfs` of the file system that holds
+    /// `attachments/` writes back the files and the directory and flushes the device
+    /// (one flush instead of two fsyncs per text). The directory is opened before the
+    /// first file, so a writeback error of any of them is reported. Where `syncfs`
+    /// does not exist, each file and then the directory is fsynced.
+    ///
+    /// Until the lines are written no event names these files, so a crash in between
+    /// leaves at most files no line names. On failure the files this call created are
+    /// removed again and nothing is acknowledged.
+    public func storeTexts(_ texts: [PreparedText]) throws(LogError) {
+        guard !texts.isEmpty else { return }
+        let directory = try attachmentsDirectory()
+        let directoryFD = try FileIO.open(directory, O_RDONLY | O_DIRECTORY)
+        defer { close(directoryFD) }
+        var written: [String] = []
+        written.reserveCapacity(texts.count)
+        do throws(LogError) {
+            for text in texts {
+                let file = "\(directory)/\(text.reference)"
+                try FileIO.writeNewFile(text.bytes, to: file, using: fileOperations)
+                written.append(file)
+            }
+            if fileOperations.syncfs(directoryFD) != 0 {
+                let code = errno
+                guard code == ENOSYS else { throw LogError.io(operation: "syncfs", path: directory, errno: code) }
+                for file in written {
+                    let fd = try FileIO.open(file, O_RDONLY)
+                    defer { close(fd) }
+                    try FileIO.fsync(fd, path: file, using: fileOperations)
+                }
+                try FileIO.fsync(directoryFD, path: directory, using: fileOperations)
+            }
+        } catch {
+            for file in written { unlink(file) }
+            throw error
+        }
+    }
+
+    /// `storeTexts` on another thread, from the moment it is made: the caller seals its
+    /// lines meanwhile, and calls `finish` before writing the first of them.
+    public final class StoringTexts: @unchecked Sendable {
+        private let done = DispatchSemaphore(value: 0)
+        /// Written by the storing thread before it signals `done`, read after waiting.
+        private var failure: LogError?
+        /// Touched by the caller's thread only.
+        private var waited = false
+
+        public init(_ texts: [PreparedText], in log: EventLog) {
+            DispatchQueue.global(qos: .userInitiated).async { [self] in
+                do throws(LogError) { try log.storeTexts(texts) } catch { failure = error }
+                done.signal()
+            }
+        }
+
+        /// Waits until every text is durable; throws what storing them threw (then none
+        /// of them is left on disk).
+        public func finish() throws(LogError) {
+            wait()
+            if let failure { throw failure }
+        }
+
+        /// Waits for the storing thread to end.
+        public func wait() {
+            guard !waited else { return }
+            done.wait()
+            waited = true
+        }
+    }
+
+    /// `attachments/`, created (and fsynced with the log's directory) on first use.
+    private func attachmentsDirectory() throws(LogError) -> String {
         let directory = "\(path)/\(EventLog.attachmentsName)"
         if !FileIO.isDirectory(directory) {
             try FileIO.makeDirectory(directory)
             try FileIO.fsyncDirectory(path, using: fileOperations)
         }
-        var salt = [UInt8](repeating: 0, count: 16)
-        var generator = SystemRandomNumberGenerator()
-        for i in salt.indices { salt[i] = UInt8.random(in: 0...255, using: &generator) }
-        let bytes = Array("salt \(Hex.encode(salt))\n".utf8) + Array(text.utf8)
-        let reference = EventLog.textReferencePrefix + SHA256.hex(bytes)
-        try FileIO.writeFileAtomically(bytes, to: "\(directory)/\(reference)", directory: directory, using: fileOperations)
-        return reference
+        return directory
     }
 
     /// What reading a text reference finds.
@@ -54,5 +144,14 @@ extension EventLog {
         let file = "\(directory)/\(reference)"
         if unlink(file) != 0 && errno != ENOENT { throw .io(operation: "delete", path: file, errno: errno) }
         try FileIO.fsyncDirectory(directory, using: fileOperations)
+    }
+
+    /// Deletes texts no event names (a batch whose lines were not written), then fsyncs
+    /// the directory once. Best effort: what stays is a text no line names.
+    public func deleteTexts(_ references: [String]) {
+        guard !references.isEmpty else { return }
+        let directory = "\(path)/\(EventLog.attachmentsName)"
+        for reference in references where EventLog.isTextReference(reference) { unlink("\(directory)/\(reference)") }
+        try? FileIO.fsyncDirectory(directory, using: fileOperations)
     }
 }

@@ -257,14 +257,13 @@ public struct Ledger: Sendable {
     /// - Throws: `BatchRefused` listing every refused event (nothing written);
     ///   `LogError.conflict` for `expectSeq` or an id reused with other content; other
     ///   `LogError`s from the store.
-    public func append(_ events: [NewEvent], expectSeq: Int? = nil, dryRun: Bool = false) throws -> AppendReport {
+    public func append(_ events: consuming [NewEvent], expectSeq: Int? = nil, dryRun: Bool = false) throws -> AppendReport {
         let today = Timestamp.calendarDate(ofMillis: Timestamp.nowMillis(), in: log.timeZone).description
         var refusals: [BatchRefused.Refusal] = []
-        var pending = events.map { new in
-            var new = new
-            if new.occurred == nil { new.occurred = today }
-            return new
-        }
+        // The caller's array, taken over (no copy of a large batch when the caller keeps none).
+        var pending = consume events
+        let count = pending.count
+        for index in pending.indices where pending[index].occurred == nil { pending[index].occurred = today }
         for (index, new) in pending.enumerated() {
             do { _ = try Validator.checkShape(new, texts: .raw) } catch { refusals.append(.init(index: index, error: error)) }
         }
@@ -274,18 +273,28 @@ public struct Ledger: Sendable {
         let callerChoseID = pending.map { $0.id != nil }
         let checkOnly = dryRun || !misshapen.isEmpty
 
-        // Settle reused ids before storing texts, so a retry leaves no stray attachment.
+        // Settle reused ids before naming texts, so a retry stores no text.
         var context = try ValidationContext.load(log)
-        // Texts stored for this batch are deleted again when its lines were surely not
-        // written: a refused text must not stay on disk, where no event names it and no
-        // erase reaches it. After an I/O error (a failed fsync leaves the lines in the
-        // file) they are kept: a stray text is better than an event missing its text.
+        // Texts are named here (salted and hashed in memory, by the index of their event)
+        // and written only once the whole batch has passed validation, under the lock, all
+        // made durable together before the lines that name them (`EventLog.storeTexts`):
+        // a refused batch writes no text at all. Texts stored are deleted again when the
+        // lines were surely not written: a text no event names is one no erase reaches.
+        // After an I/O error (a failed fsync leaves the lines in the file) they are kept:
+        // a stray text is better than an event missing its text.
+        var namedTexts: [Int: [EventLog.PreparedText]] = [:]
         var storedTexts: [String] = []
+        // Texts are written on another thread while the lines are sealed, and made
+        // durable before the first line is written (`beforeWriting` below).
+        var storing: EventLog.StoringTexts?
         var keepTexts = false
-        defer { if !keepTexts { for reference in storedTexts { try? log.deleteText(reference) } } }
+        defer {
+            storing?.wait()
+            if !keepTexts { log.deleteTexts(storedTexts) }
+        }
         for index in pending.indices where !misshapen.contains(index) {
-            guard try context.existing(pending[index], index: index, count: events.count, log: log) == nil else { continue }
-            if !checkOnly { pending[index] = try storeTexts(of: pending[index], stored: &storedTexts) }
+            guard try context.existing(pending[index], index: index, count: count, log: log) == nil else { continue }
+            if !checkOnly { nameTexts(of: &pending[index], index: index, named: &namedTexts) }
             if pending[index].id == nil { pending[index].id = EventID.random() }
         }
 
@@ -309,7 +318,7 @@ public struct Ledger: Sendable {
                 }
                 // Only an id the caller chose can already be in the log: the others were drawn at random
                 // just now, and looking them up would read the whole history.
-                if callerChoseID[index], let existing = try context.existing(new, index: index, count: events.count, log: log) {
+                if callerChoseID[index], let existing = try context.existing(new, index: index, count: count, log: log) {
                     results.append(Appended(event: existing, existing: true))
                     continue
                 }
@@ -329,12 +338,19 @@ public struct Ledger: Sendable {
                 dryRunEvents = try log.sealForPreview(drafts, after: head)
                 return []
             }
+            if !namedTexts.isEmpty {
+                let texts = draftIndices.flatMap { namedTexts[$0] ?? [] }
+                namedTexts = [:]
+                storedTexts = texts.map(\.reference)
+                storing = EventLog.StoringTexts(texts, in: log)
+            }
+            pending = []
             drafted = drafts
             return drafts
         }
         var outcome: AppendOutcome
         do {
-            outcome = try log.append(expectSeq: expectSeq, prepare: prepare)
+            outcome = try log.append(expectSeq: expectSeq, prepare: prepare, beforeWriting: { try storing?.finish() })
         } catch LogError.invalidInput(let message) where !drafted.isEmpty {
             // The store refuses a batch holding a line over 1 MiB; name the event, so an
             // import can name its row.
@@ -353,13 +369,38 @@ public struct Ledger: Sendable {
         if dryRun {
             outcome.events = dryRunEvents
         } else if caughtUp.eventsSinceCheckpoint + outcome.events.count >= Checkpoint.rewriteDistance {
-            // Read the batch back only when a new checkpoint is due.
-            try caughtUp.catchUp(log, to: outcome.head)
-            caughtUp.saveCheckpointIfWorthwhile(log)
+            if let end = Ledger.end(of: outcome, after: caughtUp.position) {
+                // The state validation folded the batch into is the state at its end: keep
+                // that (once any retraction is folded in), without reading the batch back.
+                try context.settle(log)
+                context.position = end
+                context.checkpoint.save(log)
+            } else {
+                // A torn tail was moved aside, or the batch is not where the head was: read it back.
+                try caughtUp.catchUp(log, to: outcome.head)
+                caughtUp.saveCheckpointIfWorthwhile(log)
+            }
         }
         var written = outcome.events.makeIterator()
         let appended = results.map { $0 ?? Appended(event: written.next()!, existing: false) }
         return AppendReport(events: appended, quarantined: outcome.quarantined, head: outcome.head)
+    }
+
+    /// Where a batch appended right after `start` (the head validation read to) ends;
+    /// nil when the store wrote other lines too (a torn tail's `log.tail-quarantined`) or
+    /// did not start at `start` or at the start of the next segment.
+    static func end(of outcome: AppendOutcome, after start: LogPosition) -> LogPosition? {
+        guard outcome.quarantined == nil, !outcome.events.isEmpty else { return nil }
+        let linesBefore: Int
+        if outcome.segment == start.segment && outcome.startOffset == start.offset {
+            linesBefore = start.linesBefore
+        } else if outcome.segment == start.segment + 1 && outcome.startOffset == 0 {
+            linesBefore = 0
+        } else {
+            return nil
+        }
+        return LogPosition(segment: outcome.segment, offset: outcome.endOffset, linesBefore: linesBefore + outcome.events.count,
+                           seq: outcome.head.seq, hash: outcome.head.hash)
     }
 
     /// Erases a text (SPEC §3): appends `text.erased`, then deletes the file.
@@ -385,17 +426,17 @@ public struct Ledger: Sendable {
         }
     }
 
-    private func storeTexts(of new: NewEvent, stored: inout [String]) throws -> NewEvent {
-        guard let type = Catalog.type(named: new.type) else { return new }
-        var new = new
+    /// Replaces the texts in `new`'s attachment members by the references they will be
+    /// stored under, keeping the salted texts in `named` under `index` (see `append`).
+    private func nameTexts(of new: inout NewEvent, index: Int, named: inout [Int: [EventLog.PreparedText]]) {
+        guard let type = Catalog.type(named: new.type) else { return }
         for member in type.members where member.kind == .attachment {
             if case .string(let text)? = new.data[member.name] {
-                let reference = try log.storeText(text)
-                stored.append(reference)
-                new.data[member.name] = .string(reference)
+                let prepared = log.prepareText(text)
+                named[index, default: []].append(prepared)
+                new.data[member.name] = .string(prepared.reference)
             }
         }
-        return new
     }
 
 }

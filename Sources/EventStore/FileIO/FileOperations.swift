@@ -13,6 +13,15 @@ public protocol FileOperations: Sendable {
     func write(_ fd: Int32, _ buffer: UnsafeRawPointer, _ count: Int) -> Int
     func fsync(_ fd: Int32) -> Int32
     func ftruncate(_ fd: Int32, _ length: Int) -> Int32
+    /// Writes back everything dirty on the file system holding `fd` and flushes the
+    /// device (Linux `syncfs`); reports a writeback error that happened since `fd` was
+    /// opened. Returns -1 with `ENOSYS` where there is no such call.
+    func syncfs(_ fd: Int32) -> Int32
+}
+
+extension FileOperations {
+    /// The kernel's `syncfs`, for implementations that only change the other calls.
+    public func syncfs(_ fd: Int32) -> Int32 { FileIO.systemSyncfs(fd) }
 }
 
 /// The kernel's own calls.
@@ -39,6 +48,7 @@ public struct SystemFileOperations: FileOperations {
         Darwin.ftruncate(fd, off_t(length))
         #endif
     }
+    public func syncfs(_ fd: Int32) -> Int32 { FileIO.systemSyncfs(fd) }
 }
 
 /// Low-level helpers shared by the store's files. Every failure becomes `LogError.io`
@@ -89,6 +99,41 @@ enum FileIO {
         let fd = try open(path, O_RDONLY | O_DIRECTORY)
         defer { close(fd) }
         try fsync(fd, path: path, using: ops)
+    }
+
+    static func systemSyncfs(_ fd: Int32) -> Int32 {
+        guard let syncfs = syncfsFunction else {
+            errno = ENOSYS
+            return -1
+        }
+        return syncfs(fd)
+    }
+
+    /// glibc's `syncfs`, which its Swift module does not export (it is declared only
+    /// under `_GNU_SOURCE`); looked up once in the running process.
+    private static let syncfsFunction: (@convention(c) (Int32) -> Int32)? = {
+        guard let process = dlopen(nil, RTLD_NOW), let symbol = dlsym(process, "syncfs") else { return nil }
+        return unsafeBitCast(symbol, to: (@convention(c) (Int32) -> Int32).self)
+    }()
+
+    /// Creates a file that must not exist yet, writes `bytes` whole and closes it,
+    /// without fsync: the caller makes it durable (see `EventLog.storeTexts`). On any
+    /// failure the file is removed again.
+    static func writeNewFile(_ bytes: [UInt8], to path: String, using ops: FileOperations) throws(LogError) {
+        let fd = try open(path, O_WRONLY | O_CREAT | O_EXCL, operation: "create")
+        do throws(LogError) {
+            _ = fchmod(fd, fileMode)
+            try writeAll(fd, bytes, path: path, originalLength: 0, using: ops)
+        } catch {
+            close(fd)
+            unlink(path)
+            throw error
+        }
+        guard close(fd) == 0 || errno == EINTR else {
+            let code = errno
+            unlink(path)
+            throw .io(operation: "close", path: path, errno: code)
+        }
     }
 
     static func size(of fd: Int32, path: String) throws(LogError) -> Int {
