@@ -9,42 +9,38 @@ extension Commands {
     static func importEvents(_ invocation: Invocation) throws -> Int32 {
         let session = Session(invocation)
         guard let path = invocation.argument("file") else { try invocation.usageError("Missing expected argument '<file>'") }
-        let data: Data
-        if path == "-" {
-            data = FileHandle.standardInput.readDataToEndOfFile()
-        } else {
-            guard let read = FileManager.default.contents(atPath: path) else {
-                throw CLIFailure.environment("cannot read \(path)", hint: "Check the path and its permissions.")
-            }
-            data = read
-        }
-        var bytes = [UInt8](data)
-        if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { bytes.removeFirst(3) }
-        guard String(validating: bytes, as: UTF8.self) != nil else {
-            let line = ImportRows.lineOfFirstInvalidUTF8(bytes)
-            throw CLIFailure.invalidInput("\(path):\(line): not valid UTF-8; nothing was written")
-        }
         let progress = Progress(enabled: isTerminal(.stderr) && !invocation.json)
         let actor = try session.actor
-        let rows: ImportRows
-        if let type = invocation.value("type") {
-            rows = ImportRows.csv(bytes, type: type, actor: actor, progress: progress)
-        } else if path.lowercased().hasSuffix(".csv") {
-            try invocation.usageError("A CSV file needs --type: the event type of every row")
-        } else {
-            rows = ImportRows.jsonLines(bytes, actor: actor, progress: progress)
-        }
+        // The file's bytes live only while the rows are read from them.
+        var rows: ImportRows = try {
+            guard let file = ImportFile.read(path) else {
+                throw CLIFailure.environment("cannot read \(path)", hint: "Check the path and its permissions.")
+            }
+            var bytes = file[...]
+            if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { bytes = bytes.dropFirst(3) }
+            if let line = ImportFile.lineOfFirstInvalidUTF8(bytes) {
+                throw CLIFailure.invalidInput("\(path):\(line): not valid UTF-8; nothing was written")
+            }
+            if let type = invocation.value("type") {
+                return ImportRows.csv(Array(bytes), type: type, actor: actor, progress: progress)
+            } else if path.lowercased().hasSuffix(".csv") {
+                try invocation.usageError("A CSV file needs --type: the event type of every row")
+            }
+            return ImportRows.jsonLines(bytes, actor: actor, progress: progress)
+        }()
         var problems = rows.problems
         var report: Ledger.AppendReport?
         // The rows that were read are checked against the log even when others could not be
         // read (then without writing), so that one run lists every bad row.
         let badLines = Set(problems.map(\.0))
-        let checkable = rows.events.indices.filter { !badLines.contains(rows.lines[$0]) }
+        // Without bad rows every event is checked: hand the rows over without a copy.
+        let checkable = problems.isEmpty ? Array(rows.events.indices) : rows.events.indices.filter { !badLines.contains(rows.lines[$0]) }
+        let events = problems.isEmpty ? rows.takeEvents() : checkable.map { rows.events[$0] }
         if !checkable.isEmpty || problems.isEmpty {
             let dryRun = invocation.flag("dry-run") || !problems.isEmpty
             progress.say("checking \(checkable.count) events against the log\(dryRun ? "" : " and writing them")…")
             do {
-                let checked = try session.ledger().append(checkable.map { rows.events[$0] }, dryRun: dryRun)
+                let checked = try session.ledger().append(events, dryRun: dryRun)
                 if problems.isEmpty { report = checked }
             } catch let refused as Ledger.BatchRefused {
                 problems += refused.refusals.map { (rows.lines[checkable[$0.index]], $0.error.description) }
@@ -85,51 +81,113 @@ struct ImportRows {
     var problems: [(Int, String)] = []
     var total = 0
 
-    static func jsonLines(_ bytes: [UInt8], actor: String, progress: Progress) -> ImportRows {
+    /// Reads JSON lines, on every core: the file is cut at line ends into a few parts
+    /// read at once, and their rows joined in order.
+    static func jsonLines(_ bytes: ArraySlice<UInt8>, actor: String, progress: Progress) -> ImportRows {
+        bytes.withUnsafeBytes { raw in
+            // Parts of at least 1 MiB, cut after a newline.
+            let cores = max(1, ProcessInfo.processInfo.activeProcessorCount)
+            let parts = raw.count < 1 << 20 ? 1 : min(4 * cores, max(1, raw.count >> 20))
+            var cuts = [0]
+            for part in 1..<max(parts, 1) {
+                var cut = max(cuts.last!, raw.count * part / parts)
+                while cut < raw.count && raw[cut] != 0x0A { cut += 1 }
+                if cut < raw.count { cuts.append(cut + 1) }
+            }
+            cuts.append(raw.count)
+            cuts = cuts.reduce(into: []) { if $0.last != $1 { $0.append($1) } }
+            if cuts.count == 1 { cuts.append(raw.count) }
+            let ranges = (0..<(cuts.count - 1)).map { cuts[$0]..<cuts[$0 + 1] }
+            // Lines before each part, and in the whole file, as `split` counts them.
+            var firstLines = [Int](), lines = 0
+            for range in ranges {
+                firstLines.append(lines + 1)
+                lines += ImportFile.newlines(in: UnsafeRawBufferPointer(rebasing: raw[range]))
+            }
+            let results = Parts(count: ranges.count)
+            let input = Parts.Input(raw: raw, ranges: ranges, firstLines: firstLines, totalPieces: lines + 1, progress: progress)
+            DispatchQueue.concurrentPerform(iterations: ranges.count) { index in
+                let part = jsonLines(UnsafeRawBufferPointer(rebasing: input.raw[input.ranges[index]]), firstLine: input.firstLines[index],
+                                     totalPieces: input.totalPieces, actor: actor)
+                let finished = results.set(index, part, bytes: input.ranges[index].count)
+                if Thread.isMainThread { input.progress.update(finished, of: input.raw.count) }
+            }
+            var rows = ImportRows()
+            rows.events.reserveCapacity(results.parts.reduce(0) { $0 + ($1?.events.count ?? 0) })
+            rows.lines.reserveCapacity(rows.events.capacity)
+            for index in results.parts.indices {
+                var part = results.take(index)
+                rows.events.append(contentsOf: part.events)
+                part.events = []
+                rows.lines.append(contentsOf: part.lines)
+                rows.problems.append(contentsOf: part.problems)
+                rows.total += part.total
+            }
+            rows.checkDuplicateIDs()
+            return rows
+        }
+    }
+
+    /// The rows of one part of a JSON lines file, whose first line is `firstLine`.
+    private static func jsonLines(_ bytes: UnsafeRawBufferPointer, firstLine: Int, totalPieces: Int, actor: String) -> ImportRows {
         var rows = ImportRows()
-        let allowed: Set<String> = ["type", "data", "occurred", "id", "source"]
-        var lineNumber = 0
-        let split = bytes.split(separator: 0x0A, omittingEmptySubsequences: false)
-        for var line in split {
+        var lineNumber = firstLine - 1
+        var start = 0
+        while start <= bytes.count {
+            var end = start
+            while end < bytes.count && bytes[end] != 0x0A { end += 1 }
+            // Past the last newline of a part that is not the file's end, nothing is left.
+            if end == bytes.count && start == end && lineNumber + 1 != totalPieces { break }
             lineNumber += 1
-            progress.update(lineNumber, of: split.count)
-            if line.last == 0x0D { line = line.dropLast() }
+            var line = UnsafeRawBufferPointer(rebasing: bytes[start..<end])
+            start = end + 1
+            if line.last == 0x0D { line = UnsafeRawBufferPointer(rebasing: line.dropLast()) }
             if line.isEmpty {
-                if lineNumber == split.count { break }
+                if lineNumber == totalPieces { break }
                 rows.problems.append((lineNumber, "an empty line; every line must hold one event"))
                 rows.total += 1
                 continue
             }
             rows.total += 1
-            do {
-                guard case .object(let object) = try JSONParser.parse(Array(line), integersOnly: true) else {
-                    rows.problems.append((lineNumber, "not a JSON object"))
-                    continue
-                }
-                if let unknown = object.keys.first(where: { !allowed.contains($0) }) {
-                    rows.problems.append((lineNumber, "\(unknown): unknown member (a line holds type, data, occurred, id, source)"))
-                    continue
-                }
-                guard case .string(let type)? = object["type"] else { rows.problems.append((lineNumber, "type: missing, or not a string")); continue }
-                guard case .object(let data)? = object["data"] else { rows.problems.append((lineNumber, "data: missing, or not an object")); continue }
-                var strings: [String: String] = [:]
-                var bad = false
-                for key in ["occurred", "id", "source"] {
-                    switch object[key] {
-                    case nil: continue
-                    case .string(let s)?: strings[key] = s
-                    default: rows.problems.append((lineNumber, "\(key): must be a string")); bad = true
-                    }
-                }
-                if bad { continue }
-                rows.events.append(NewEvent(type: type, data: data, occurred: strings["occurred"], source: strings["source"], actor: actor, id: strings["id"]))
-                rows.lines.append(lineNumber)
-            } catch {
-                rows.problems.append((lineNumber, "not valid JSON: \(error)"))
+            if let problem = rows.read(line, actor: actor, lineNumber: lineNumber) { rows.problems.append((lineNumber, problem)) }
+        }
+        return rows
+    }
+
+    private static let allowed: Set<String> = ["type", "data", "occurred", "id", "source"]
+
+    /// Reads one line into an event; what is wrong with it, if anything.
+    private mutating func read(_ line: UnsafeRawBufferPointer, actor: String, lineNumber: Int) -> String? {
+        let object: JSONObject
+        do {
+            guard case .object(let parsed) = try JSONParser.parse(line, integersOnly: true) else { return "not a JSON object" }
+            object = parsed
+        } catch {
+            return "not valid JSON: \(error)"
+        }
+        if let unknown = object.keys.first(where: { !ImportRows.allowed.contains($0) }) {
+            return "\(unknown): unknown member (a line holds type, data, occurred, id, source)"
+        }
+        guard case .string(let type)? = object["type"] else { return "type: missing, or not a string" }
+        guard case .object(let data)? = object["data"] else { return "data: missing, or not an object" }
+        var strings: [String?] = [nil, nil, nil]
+        for (index, key) in ["occurred", "id", "source"].enumerated() {
+            switch object[key] {
+            case nil: continue
+            case .string(let s)?: strings[index] = s
+            default: return "\(key): must be a string"
             }
         }
-        rows.checkDuplicateIDs()
-        return rows
+        events.append(NewEvent(type: type, data: data, occurred: strings[0], source: strings[2], actor: actor, id: strings[1]))
+        lines.append(lineNumber)
+        return nil
+    }
+
+    /// The events, leaving none behind (so the caller holds the only copy).
+    mutating func takeEvents() -> [NewEvent] {
+        var taken: [NewEvent] = []
+        swap(&taken, &events)
+        return taken
     }
 
     static func csv(_ bytes: [UInt8], type: String, actor: String, progress: Progress) -> ImportRows {
@@ -189,15 +247,124 @@ struct ImportRows {
         }
     }
 
-    static func lineOfFirstInvalidUTF8(_ bytes: [UInt8]) -> Int {
-        var line = 1
-        var start = 0
-        for (i, b) in bytes.enumerated() where b == 0x0A {
-            if String(validating: bytes[start..<i], as: UTF8.self) == nil { return line }
-            line += 1
-            start = i + 1
+}
+
+/// The results of the parts of a file read at once, each set by one thread.
+private final class Parts: @unchecked Sendable {
+    private let lock = NSLock()
+    private(set) var parts: [ImportRows?]
+
+    init(count: Int) { parts = Array(repeating: nil, count: count) }
+
+    private var bytesRead = 0
+
+    /// Keeps a part's rows; returns the bytes read so far, for the progress bar.
+    func set(_ index: Int, _ rows: ImportRows, bytes: Int) -> Int {
+        lock.lock()
+        defer { lock.unlock() }
+        parts[index] = rows
+        bytesRead += bytes
+        return bytesRead
+    }
+
+    func take(_ index: Int) -> ImportRows {
+        lock.lock()
+        defer { lock.unlock() }
+        let rows = parts[index]!
+        parts[index] = nil
+        return rows
+    }
+
+    /// What every thread reads: the file's bytes (alive for the whole read), the parts,
+    /// and the progress bar (updated from the main thread only).
+    struct Input: @unchecked Sendable {
+        let raw: UnsafeRawBufferPointer
+        let ranges: [Range<Int>]
+        let firstLines: [Int]
+        let totalPieces: Int
+        let progress: Progress
+    }
+}
+
+/// Reading an import file.
+enum ImportFile {
+    /// The whole file (`-`: standard input) in one buffer; nil when it cannot be read.
+    static func read(_ path: String) -> [UInt8]? {
+        let fd = path == "-" ? STDIN_FILENO : open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { if fd != STDIN_FILENO { close(fd) } }
+        var info = stat()
+        guard fstat(fd, &info) == 0, (info.st_mode & S_IFMT) != S_IFDIR else { return nil }
+        // Read straight into the array: first the size the file has, then whatever follows
+        // (a pipe, or a file still growing).
+        func fill(_ buffer: UnsafeMutableRawBufferPointer) -> Int? {
+            var count = 0
+            while count < buffer.count {
+                let n = Glibc.read(fd, buffer.baseAddress! + count, buffer.count - count)
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    return nil
+                }
+                if n == 0 { break }
+                count += n
+            }
+            return count
         }
-        return line
+        var failed = false
+        let size = Int(info.st_size)
+        var bytes = [UInt8](unsafeUninitializedCapacity: size) { buffer, count in
+            guard let n = fill(UnsafeMutableRawBufferPointer(buffer)) else { failed = true; return }
+            count = n
+        }
+        var chunk = [UInt8](repeating: 0, count: 1 << 16)
+        while !failed {
+            guard let n = chunk.withUnsafeMutableBytes({ fill($0) }) else { failed = true; break }
+            bytes.append(contentsOf: chunk[0..<n])
+            if n < chunk.count { break }
+        }
+        return failed ? nil : bytes
+    }
+
+    /// Newlines in `bytes`.
+    static func newlines(in bytes: UnsafeRawBufferPointer) -> Int {
+        var count = 0
+        for byte in bytes where byte == 0x0A { count += 1 }
+        return count
+    }
+
+    /// The line holding the first byte that is not well-formed UTF-8 (RFC 3629); nil
+    /// when all of it is.
+    static func lineOfFirstInvalidUTF8(_ bytes: ArraySlice<UInt8>) -> Int? {
+        bytes.withUnsafeBufferPointer { b -> Int? in
+            var i = 0
+            let n = b.count
+            while i < n {
+                // Eight ASCII bytes at a time.
+                if i + 8 <= n, UnsafeRawPointer(b.baseAddress! + i).loadUnaligned(as: UInt64.self) & 0x8080_8080_8080_8080 == 0 {
+                    i += 8
+                    continue
+                }
+                let lead = b[i]
+                if lead < 0x80 { i += 1; continue }
+                let length: Int
+                var second: ClosedRange<UInt8> = 0x80...0xBF
+                switch lead {
+                case 0xC2...0xDF: length = 2
+                case 0xE0: length = 3; second = 0xA0...0xBF
+                case 0xE1...0xEC, 0xEE...0xEF: length = 3
+                case 0xED: length = 3; second = 0x80...0x9F
+                case 0xF0: length = 4; second = 0x90...0xBF
+                case 0xF1...0xF3: length = 4
+                case 0xF4: length = 4; second = 0x80...0x8F
+                default: length = 0
+                }
+                var valid = length > 0 && i + length <= n && second.contains(b[i + 1])
+                if valid { for k in 2..<max(length, 2) where !(0x80...0xBF).contains(b[i + k]) { valid = false } }
+                if !valid { return 1 + newlines(in: UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: b[0..<i]))) }
+                i += length
+            }
+            return nil
+        }
     }
 }
 
