@@ -115,7 +115,7 @@ extension EventLog {
         var quarantine: Quarantine?
         if let torn = tail.torn, let quarantineCopy { quarantine = Quarantine(tornTail: torn, copy: quarantineCopy, event: events[0]) }
         let last = events[events.count - 1]
-        return AppendOutcome(events: Array(events.dropFirst(quarantine == nil ? 0 : 1)), quarantined: quarantine,
+        return AppendOutcome(events: quarantine == nil ? events : Array(events.dropFirst()), quarantined: quarantine,
                              head: LogHead(seq: last.seq, hash: last.hash, recorded: last.recorded),
                              segment: segment, startOffset: length, endOffset: length + lines.count)
     }

@@ -20,9 +20,9 @@ extension EventLog {
 
     /// Salts a text and names it, without writing it (see `storeTexts`).
     public func prepareText(_ text: String) -> PreparedText {
-        var salt = [UInt8](repeating: 0, count: 16)
+        // 16 random bytes, from two draws of the system's generator.
         var generator = SystemRandomNumberGenerator()
-        for i in salt.indices { salt[i] = UInt8.random(in: 0...255, using: &generator) }
+        let salt = withUnsafeBytes(of: (generator.next(), generator.next())) { Array($0) }
         var bytes = Array("salt \(Hex.encode(salt))\n".utf8)
         bytes.append(contentsOf: text.utf8)
         return PreparedText(reference: EventLog.textReferencePrefix + SHA256.hex(bytes), bytes: bytes)

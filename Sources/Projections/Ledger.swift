@@ -264,9 +264,27 @@ public struct Ledger: Sendable {
         var pending = consume events
         let count = pending.count
         for index in pending.indices where pending[index].occurred == nil { pending[index].occurred = today }
-        for (index, new) in pending.enumerated() {
-            do { _ = try Validator.checkShape(new, texts: .raw) } catch { refusals.append(.init(index: index, error: error)) }
+        // Shapes need nothing of the log or of each other: a large batch is checked on every core.
+        var shapeErrors = [ValidationError?](repeating: nil, count: count)
+        pending.withUnsafeBufferPointer { events in
+            shapeErrors.withUnsafeMutableBufferPointer { errors in
+                struct Shared: @unchecked Sendable {
+                    let events: UnsafeBufferPointer<NewEvent>
+                    let errors: UnsafeMutableBufferPointer<ValidationError?>
+                }
+                let shared = Shared(events: events, errors: errors)
+                let parts = events.count < 4096 ? 1 : 4 * max(1, ProcessInfo.processInfo.activeProcessorCount)
+                DispatchQueue.concurrentPerform(iterations: parts) { part in
+                    for index in (shared.events.count * part / parts)..<(shared.events.count * (part + 1) / parts) {
+                        do throws(ValidationError) { _ = try Validator.checkShape(shared.events[index], texts: .raw) } catch { shared.errors[index] = error }
+                    }
+                }
+            }
         }
+        for (index, error) in shapeErrors.enumerated() {
+            if let error { refusals.append(.init(index: index, error: error)) }
+        }
+        shapeErrors = []
         // Events refused by their shape alone are left out, and the rest still checked
         // against the log (writing nothing), so one run reports every refusal.
         let misshapen = Set(refusals.map(\.index))
@@ -276,16 +294,15 @@ public struct Ledger: Sendable {
         // Settle reused ids before naming texts, so a retry stores no text.
         var context = try ValidationContext.load(log)
         // Texts are named here (salted and hashed in memory, by the index of their event)
-        // and written only once the whole batch has passed validation, under the lock, all
-        // made durable together before the lines that name them (`EventLog.storeTexts`):
-        // a refused batch writes no text at all. Texts stored are deleted again when the
-        // lines were surely not written: a text no event names is one no erase reaches.
-        // After an I/O error (a failed fsync leaves the lines in the file) they are kept:
-        // a stray text is better than an event missing its text.
+        // and written at once on another thread while the batch is validated and sealed;
+        // all of them are made durable together (`EventLog.storeTexts`: one syncfs) before
+        // the first line that names one is written (`beforeWriting` below). Texts stored
+        // are deleted again when the lines were surely not written (a refusal, a
+        // conflict): a text no event names is one no erase reaches. After an I/O error
+        // (a failed fsync leaves the lines in the file) they are kept: a stray text is
+        // better than an event missing its text.
         var namedTexts: [Int: [EventLog.PreparedText]] = [:]
         var storedTexts: [String] = []
-        // Texts are written on another thread while the lines are sealed, and made
-        // durable before the first line is written (`beforeWriting` below).
         var storing: EventLog.StoringTexts?
         var keepTexts = false
         defer {
@@ -297,6 +314,17 @@ public struct Ledger: Sendable {
             if !checkOnly { nameTexts(of: &pending[index], index: index, named: &namedTexts) }
             if pending[index].id == nil { pending[index].id = EventID.random() }
         }
+        // The references of each event's texts, to tell which were named by no line.
+        var textReferences: [Int: [String]] = [:]
+        if !namedTexts.isEmpty {
+            let indices = namedTexts.keys.sorted()
+            let texts = indices.flatMap { namedTexts[$0]! }
+            for index in indices { textReferences[index] = namedTexts[index]!.map(\.reference) }
+            namedTexts = [:]
+            storedTexts = texts.map(\.reference)
+            storing = EventLog.StoringTexts(texts, in: log)
+        }
+        var unusedTexts: [String] = []
 
         var results: [Appended?] = []
         var dryRunEvents: [Event] = []
@@ -338,12 +366,9 @@ public struct Ledger: Sendable {
                 dryRunEvents = try log.sealForPreview(drafts, after: head)
                 return []
             }
-            if !namedTexts.isEmpty {
-                let texts = draftIndices.flatMap { namedTexts[$0] ?? [] }
-                namedTexts = [:]
-                storedTexts = texts.map(\.reference)
-                storing = EventLog.StoringTexts(texts, in: log)
-            }
+            // An event another writer appended since its texts were named is not written:
+            // no line names those texts.
+            unusedTexts = textReferences.filter { results[$0.key] != nil }.flatMap(\.value)
             pending = []
             drafted = drafts
             return drafts
@@ -366,6 +391,10 @@ public struct Ledger: Sendable {
             throw LogError.io(operation: operation, path: path, errno: code)
         }
         keepTexts = true
+        if !unusedTexts.isEmpty {
+            storing?.wait()
+            log.deleteTexts(unusedTexts)
+        }
         if dryRun {
             outcome.events = dryRunEvents
         } else if caughtUp.eventsSinceCheckpoint + outcome.events.count >= Checkpoint.rewriteDistance {

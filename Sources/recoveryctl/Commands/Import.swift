@@ -54,20 +54,21 @@ extension Commands {
         }
         guard let report else { return ExitStatus.success }
         Session.noteQuarantine(report.quarantined)
-        let written = report.events.filter { !$0.existing }
-        let first = written.first?.event.seq, last = written.last?.event.seq
+        let written = report.events.lazy.filter { !$0.existing }
+        let first = written.first?.event.seq, last = report.events.last(where: { !$0.existing })?.event.seq
+        let writtenCount = written.count
         if invocation.json {
             session.printJSON(.object(JSONObject([
-                "dryRun": .bool(invocation.flag("dry-run")), "events": .integer(report.events.count), "written": .integer(invocation.flag("dry-run") ? 0 : written.count),
-                "existing": .integer(report.events.count - written.count),
+                "dryRun": .bool(invocation.flag("dry-run")), "events": .integer(report.events.count), "written": .integer(invocation.flag("dry-run") ? 0 : writtenCount),
+                "existing": .integer(report.events.count - writtenCount),
                 "first": first.map(JSONValue.integer) ?? .null, "last": last.map(JSONValue.integer) ?? .null, "head": .string(report.head.description),
             ])))
         } else if invocation.flag("dry-run") {
             Output.writeLine("\(report.events.count) events are valid; nothing was written (--dry-run). They would be seq \(first ?? 0)–\(last ?? 0).")
         } else {
-            let existing = report.events.count - written.count
+            let existing = report.events.count - writtenCount
             let range = first.map { "seq \($0)–\(last!)" } ?? "nothing new"
-            Output.writeLine("Imported \(written.count) events (\(range))\(existing > 0 ? "; \(existing) already in the log" : ""). Head \(report.head).")
+            Output.writeLine("Imported \(writtenCount) events (\(range))\(existing > 0 ? "; \(existing) already in the log" : ""). Head \(report.head).")
         }
         return ExitStatus.success
     }
@@ -237,6 +238,7 @@ struct ImportRows {
     /// Two rows with one id are refused outright: an id names one fact.
     private mutating func checkDuplicateIDs() {
         var firstLine: [String: Int] = [:]
+        firstLine.reserveCapacity(events.count)
         for (event, line) in zip(events, lines) {
             guard let id = event.id else { continue }
             if let earlier = firstLine[id] {
