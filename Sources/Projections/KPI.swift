@@ -107,17 +107,12 @@ public enum KPI {
         }
 
         // Handovers, per FROM->TO.
-        let pairs = Dictionary(grouping: state.handovers.values) { "\($0.from)->\($0.to)" }
-        for (scope, cases) in pairs {
-            add("handovers.started", scope, actual: cases.count, target: nil)
-            add("handovers.completed", scope, actual: cases.count { $0.status == .completed }, target: nil)
-            add("handovers.open", scope, actual: cases.count { $0.status == .open }, target: nil)
-            add("handovers.with-peer", scope, actual: cases.count { $0.peer != nil }, target: nil)
-            let days = cases.filter { $0.status == .completed }.compactMap { handover -> Int? in
-                guard let start = Timestamp.calendarDate(ofOccurred: handover.started),
-                      let end = handover.ended.flatMap(Timestamp.calendarDate(ofOccurred:)) else { return nil }
-                return end.daysSinceEpoch - start.daysSinceEpoch
-            }.sorted()
+        for (scope, totals) in state.handoverTotals {
+            add("handovers.started", scope, actual: totals.started, target: nil)
+            add("handovers.completed", scope, actual: totals.completed, target: nil)
+            add("handovers.open", scope, actual: totals.open, target: nil)
+            add("handovers.with-peer", scope, actual: totals.withPeer, target: nil)
+            let days = totals.completedDays.sorted()
             // The lower of the two middle values for an even count.
             add("handovers.median-days", scope, actual: days.isEmpty ? nil : days[(days.count - 1) / 2], target: nil)
         }

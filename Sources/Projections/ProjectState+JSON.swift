@@ -44,13 +44,12 @@ extension Ledger.View {
                 "lastMeeting": optional(body.meetings.map(\.occurred).max()),
             ]))
         }
-        let open = state.handovers.filter { $0.value.status == .open }
         object["handovers"] = .object(JSONObject([
-            "open": .array(open.sorted { $0.key < $1.key }.map { id, h in
+            "open": .array(state.handovers.sorted { $0.key < $1.key }.map { id, h in
                 .object(JSONObject(["case": .string(id), "from": .string(h.from), "to": .string(h.to), "since": .string(h.started), "peer": optional(h.peer)]))
             }),
-            "completed": .integer(state.handovers.values.count { $0.status == .completed }),
-            "cancelled": .integer(state.handovers.values.count { $0.status == .cancelled }),
+            "completed": .integer(state.handoversCompleted),
+            "cancelled": .integer(state.handoversCancelled),
         ]))
         object["trainings"] = sortedObject(state.trainings) { _, t in
             .object(JSONObject([

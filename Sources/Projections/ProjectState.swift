@@ -60,18 +60,36 @@ public struct ProjectState: Sendable, Equatable, Codable {
         public var occurred: String
     }
 
+    /// How a closed handover ended.
     public enum HandoverStatus: String, Sendable, Equatable, Codable {
-        case open, completed, cancelled
+        case completed, cancelled
     }
 
+    /// An open handover.
     public struct Handover: Sendable, Equatable, Codable {
         public var from: String
         public var to: String
         public var peer: String?
         public var started: String
-        public var status: HandoverStatus
-        public var ended: String?
-        public var outcome: String?
+    }
+
+    /// The figures of the handovers along one `FROM->TO` route, open and closed.
+    public struct HandoverTotals: Sendable, Equatable, Codable {
+        public var started = 0
+        public var completed = 0
+        public var cancelled = 0
+        public var withPeer = 0
+        /// Days from start to completion of each completed handover, in the order completed.
+        public var completedDays: [Int] = []
+
+        public var open: Int { started - completed - cancelled }
+    }
+
+    /// The handovers started, completed and cancelled in one quarter.
+    public struct HandoverQuarterCounts: Sendable, Equatable, Codable {
+        public var started = 0
+        public var completed = 0
+        public var cancelled = 0
     }
 
     public struct Milestone: Sendable, Equatable, Codable {
@@ -103,7 +121,15 @@ public struct ProjectState: Sendable, Equatable, Codable {
     public var bodies: [String: Body] = [:]
     public var meetings: [String: Meeting] = [:]
     public var trainings: [String: Training] = [:]
+    /// Open handovers by case. A closed one leaves only how it ended, in
+    /// `closedHandovers`, and its figures, in `handoverTotals` and `handoverQuarters`:
+    /// most handovers of a long log are closed, and nothing reads more of them.
     public var handovers: [String: Handover] = [:]
+    public var closedHandovers: [String: HandoverStatus] = [:]
+    /// By route, `FROM->TO`.
+    public var handoverTotals: [String: HandoverTotals] = [:]
+    /// By quarter (`YYYY-Qn`) of the start, completion or cancellation.
+    public var handoverQuarters: [String: HandoverQuarterCounts] = [:]
     public var milestones: [String: Milestone] = [:]
     /// In seq order; the latest matching one wins.
     public var targets: [Target] = []
@@ -168,12 +194,28 @@ public struct ProjectState: Sendable, Equatable, Codable {
             trainings[id] = Training(title: s("title") ?? id, kind: s("kind") ?? "", participants: participants, occurred: d.occurred)
         case .handoverStarted:
             guard let id = s("case"), let from = s("from"), let to = s("to") else { return }
-            handovers[id] = Handover(from: from, to: to, peer: s("peer"), started: d.occurred, status: .open)
+            let handover = Handover(from: from, to: to, peer: s("peer"), started: d.occurred)
+            handovers[id] = handover
+            // Validation refuses a case id twice; were it folded anyway, the case is open again.
+            closedHandovers[id] = nil
+            handoverTotals[ProjectState.route(handover), default: HandoverTotals()].started += 1
+            if handover.peer != nil { handoverTotals[ProjectState.route(handover)]!.withPeer += 1 }
+            countQuarter(of: d.occurred) { $0.started += 1 }
         case .handoverCompleted, .handoverCancelled:
-            guard let id = s("case"), handovers[id]?.status == .open else { return }
-            handovers[id]!.status = d.kind == .handoverCompleted ? .completed : .cancelled
-            handovers[id]!.ended = d.occurred
-            handovers[id]!.outcome = s("outcome")
+            guard let id = s("case"), let handover = handovers.removeValue(forKey: id) else { return }
+            let route = ProjectState.route(handover)
+            if d.kind == .handoverCompleted {
+                closedHandovers[id] = .completed
+                handoverTotals[route]!.completed += 1
+                if let start = Timestamp.calendarDate(ofOccurred: handover.started), let end = Timestamp.calendarDate(ofOccurred: d.occurred) {
+                    handoverTotals[route]!.completedDays.append(end.daysSinceEpoch - start.daysSinceEpoch)
+                }
+                countQuarter(of: d.occurred) { $0.completed += 1 }
+            } else {
+                closedHandovers[id] = .cancelled
+                handoverTotals[route]!.cancelled += 1
+                countQuarter(of: d.occurred) { $0.cancelled += 1 }
+            }
         case .bodyEstablished:
             guard let id = s("body") else { return }
             bodies[id] = Body(name: s("name") ?? id, kind: s("kind") ?? "", cadence: s("cadence"), established: d.occurred, meetings: [])
@@ -195,6 +237,16 @@ public struct ProjectState: Sendable, Equatable, Codable {
         case nil:
             return
         }
+    }
+
+    public var handoversCompleted: Int { handoverTotals.values.reduce(0) { $0 + $1.completed } }
+    public var handoversCancelled: Int { handoverTotals.values.reduce(0) { $0 + $1.cancelled } }
+
+    static func route(_ handover: Handover) -> String { "\(handover.from)->\(handover.to)" }
+
+    private mutating func countQuarter(of occurred: String, _ change: (inout HandoverQuarterCounts) -> Void) {
+        guard let date = Timestamp.calendarDate(ofOccurred: occurred) else { return }
+        change(&handoverQuarters[Period(containing: date, length: .quarter).description, default: HandoverQuarterCounts()])
     }
 
     /// People employed now, with their role and team.

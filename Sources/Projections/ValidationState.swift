@@ -435,13 +435,10 @@ extension ValidationState {
         for id in state.meetings.keys { update(ValidationState.key(.meeting, id), insert: true) { $0.insert(.exists) } }
         for id in state.trainings.keys { update(ValidationState.key(.training, id), insert: true) { $0.insert(.exists) } }
         for id in state.milestones.keys { update(ValidationState.key(.milestone, id), insert: true) { $0.insert(.exists) } }
-        for (id, handover) in state.handovers {
-            let status: Flags = switch handover.status {
-            case .open: []
-            case .completed: .completed
-            case .cancelled: .cancelled
-            }
-            update(ValidationState.key(.case, id), insert: true) { $0.formUnion(status.union(.exists)) }
+        for id in state.handovers.keys { update(ValidationState.key(.case, id), insert: true) { $0.insert(.exists) } }
+        for (id, status) in state.closedHandovers {
+            let ended: Flags = status == .completed ? .completed : .cancelled
+            update(ValidationState.key(.case, id), insert: true) { $0.formUnion(ended.union(.exists)) }
         }
     }
 }

@@ -194,6 +194,41 @@ final class FastPathTests: XCTestCase {
         XCTAssertFalse(inPlace.handovers.isEmpty || inPlace.trainings.isEmpty || inPlace.teams.isEmpty, "the log exercises the fold")
     }
 
+    /// The handover figures the fold keeps (totals per route, closed cases reduced to how
+    /// they ended) give the rows a count over every case gives.
+    func testHandoverRowsEqualACountOverEveryCase() throws {
+        let (f, _) = try randomLog(seed: 16, batches: 60)
+        let view = try f.ledger.view(now: FastPathTests.now)
+        struct Case { var route: String; var started: String; var peer: Bool; var ended: (String, completed: Bool)? }
+        var cases: [String: Case] = [:]
+        for fact in view.facts {
+            let d = fact.data
+            guard let id = d["case"]?.stringValue else { continue }
+            switch fact.event.type {
+            case "handover.started":
+                cases[id] = Case(route: "\(d["from"]!.stringValue!)->\(d["to"]!.stringValue!)", started: fact.occurred, peer: d["peer"] != nil, ended: nil)
+            case "handover.completed", "handover.cancelled":
+                if cases[id]?.ended == nil { cases[id]?.ended = (fact.occurred, fact.event.type == "handover.completed") }
+            default: break
+            }
+        }
+        XCTAssertGreaterThan(cases.count, 20, "the log exercises handovers")
+        let rows = Dictionary(uniqueKeysWithValues: view.kpis.filter { $0.kpi.hasPrefix("handovers.") }.map { ("\($0.kpi) \($0.scope)", $0.actual) })
+        for (route, along) in Dictionary(grouping: cases.values, by: \.route) {
+            let days = along.compactMap { c -> Int? in
+                guard let (end, completed) = c.ended, completed else { return nil }
+                return Timestamp.calendarDate(ofOccurred: end)!.daysSinceEpoch - Timestamp.calendarDate(ofOccurred: c.started)!.daysSinceEpoch
+            }.sorted()
+            XCTAssertEqual(rows["handovers.started \(route)"], along.count, route)
+            XCTAssertEqual(rows["handovers.completed \(route)"], along.count { $0.ended?.completed == true }, route)
+            XCTAssertEqual(rows["handovers.open \(route)"], along.count { $0.ended == nil }, route)
+            XCTAssertEqual(rows["handovers.with-peer \(route)"], along.count(where: \.peer), route)
+            XCTAssertEqual(rows["handovers.median-days \(route)"] ?? nil, days.isEmpty ? nil : days[(days.count - 1) / 2], route)
+        }
+        XCTAssertEqual(view.state.handovers.count, cases.values.count { $0.ended == nil })
+        XCTAssertEqual(view.state.closedHandovers.count, cases.values.count { $0.ended != nil })
+    }
+
     // MARK: the KPI checkpoint
 
     func testAWarmKPICheckpointAnswersAsTheColdReplayAndOnlyAtItsHead() throws {

@@ -24,7 +24,7 @@ final class ValidationStateTests: XCTestCase {
             case .team: state.teams[id].map { !$0.closed } ?? false
             case .body: state.bodies[id] != nil
             case .person: state.people[id] != nil
-            case .case: state.handovers[id] != nil
+            case .case: state.handovers[id] != nil || state.closedHandovers[id] != nil
             case .meeting: state.meetings[id] != nil
             case .training: state.trainings[id] != nil
             case .milestone: state.milestones[id] != nil
@@ -34,7 +34,7 @@ final class ValidationStateTests: XCTestCase {
             case .team: state.teams[id] != nil
             case .body: state.bodies[id] != nil
             case .person: state.people[id]?.employed == true
-            case .case: state.handovers[id] != nil
+            case .case: state.handovers[id] != nil || state.closedHandovers[id] != nil
             case .meeting: state.meetings[id] != nil
             case .training: state.trainings[id] != nil
             case .milestone: state.milestones[id] != nil
@@ -42,7 +42,7 @@ final class ValidationStateTests: XCTestCase {
             isNew = !taken
             closed = kind == .team && state.teams[id]?.closed == true
             employed = kind == .person && state.people[id]?.employed == true
-            status = kind == .case ? state.handovers[id].map(\.status.rawValue) : nil
+            status = kind == .case ? state.closedHandovers[id]?.rawValue ?? state.handovers[id].map { _ in "open" } : nil
             existsForCorrection = kind == .team ? state.teams[id] != nil : exists
         }
 

@@ -195,7 +195,7 @@ public struct ReportModel: Sendable {
         }
         self.cadence = cadence.sorted { (ReportModel.cadenceRank($0.cadence), $0.body) < (ReportModel.cadenceRank($1.cadence), $1.body) }
 
-        handoverQuarters = ReportModel.quarters(of: state.handovers.values)
+        handoverQuarters = ReportModel.quarters(state.handoverQuarters)
         handoverRoutes = rows("handovers.started").map { started in
             let ends = started.scope.components(separatedBy: "->")
             return HandoverRoute(scope: started.scope, from: ends.first ?? started.scope, to: ends.count > 1 ? ends[1] : "",
@@ -271,22 +271,12 @@ public struct ReportModel: Sendable {
 
     /// Started, completed and cancelled per quarter, every quarter from the first to
     /// the last with an event, zeros included.
-    static func quarters(of handovers: some Collection<ProjectState.Handover>) -> [HandoverQuarter] {
-        func quarter(_ occurred: String?) -> Period? {
-            occurred.flatMap(Timestamp.calendarDate(ofOccurred:)).map { Period(containing: $0, length: .quarter) }
-        }
+    /// The state's counts by quarter, every quarter from the first to the last (none left out).
+    static func quarters(_ counted: [String: ProjectState.HandoverQuarterCounts]) -> [HandoverQuarter] {
         var counts: [Period: HandoverQuarter] = [:]
-        func count(_ period: Period?, _ change: (inout HandoverQuarter) -> Void) {
-            guard let period else { return }
-            change(&counts[period, default: HandoverQuarter(period: period, started: 0, completed: 0, cancelled: 0)])
-        }
-        for handover in handovers {
-            count(quarter(handover.started)) { $0.started += 1 }
-            switch handover.status {
-            case .completed: count(quarter(handover.ended)) { $0.completed += 1 }
-            case .cancelled: count(quarter(handover.ended)) { $0.cancelled += 1 }
-            case .open: break
-            }
+        for (text, count) in counted {
+            guard let period = Period(text) else { continue }
+            counts[period] = HandoverQuarter(period: period, started: count.started, completed: count.completed, cancelled: count.cancelled)
         }
         guard let first = counts.keys.min(), let last = counts.keys.max() else { return [] }
         var result: [HandoverQuarter] = []

@@ -58,11 +58,10 @@ extension Commands {
         }
         section("Bodies", bodies, empty: state.bodies.isEmpty)
 
-        let open = state.handovers.filter { $0.value.status == .open }.sorted { $0.key < $1.key }
         var handovers = Table(["CASE", "FROM", "TO", "SINCE", "PEER"])
-        for (id, h) in open { handovers.append([id, h.from, h.to, h.started, h.peer ?? ""]) }
-        section("Open handovers (\(state.handovers.values.count { $0.status == .completed }) completed, \(state.handovers.values.count { $0.status == .cancelled }) cancelled)",
-                handovers, empty: open.isEmpty)
+        for (id, h) in state.handovers.sorted(by: { $0.key < $1.key }) { handovers.append([id, h.from, h.to, h.started, h.peer ?? ""]) }
+        section("Open handovers (\(state.handoversCompleted) completed, \(state.handoversCancelled) cancelled)",
+                handovers, empty: state.handovers.isEmpty)
 
         var trainings = Table(["TRAINING", "KIND", "DATE", "PARTICIPANTS"], alignments: [.left, .left, .left, .right])
         for (id, t) in state.trainings.sorted(by: { $0.value.occurred < $1.value.occurred }) {
