@@ -46,7 +46,7 @@ public struct Ledger: Sendable {
         }
     }
 
-    /// A view for reads that need the events themselves (`log`, `show`, `audit`, `head`):
+    /// A view for reads that need the events themselves (`log`, `show`, `audit`):
     /// one pass that keeps the history, and no fold until `state` is asked for.
     public func historyView(asOf: String? = nil, validAt: String? = nil, now: Int64 = Timestamp.nowMillis()) throws -> View {
         let zone = log.timeZone
@@ -55,6 +55,32 @@ public struct Ledger: Sendable {
         let (history, tornTail) = try Ledger.history(of: log, asOf: asOfMillis)
         return View(head: history.head, tornTail: tornTail, asOf: asOfMillis, validAt: validAtMillis ?? now,
                     validAtGiven: validAt != nil, timeZone: zone, source: ViewSource(history: history))
+    }
+
+    /// A view for `head`: one pass that checks every line (as `view` does) and keeps
+    /// nothing but the last event recorded by `asOf`; anything else is read on demand.
+    public func headView(asOf: String? = nil, validAt: String? = nil, now: Int64 = Timestamp.nowMillis()) throws -> View {
+        let zone = log.timeZone
+        let asOfMillis = try asOf.map { text throws(ValidationError) in try Ledger.instant(text, option: "--as-of", zone: zone) }
+        let validAtMillis = try validAt.map { text throws(ValidationError) in try Ledger.instant(text, option: "--valid-at", zone: zone) }
+        var head = LogHead.empty
+        let summary = try log.readLines(checks: .hashes) { line in
+            guard let asOfMillis else { return true }
+            // Stops before the first line recorded after asOf: the head is the line before.
+            if let recorded = Timestamp.millis(ofRecorded: line.recorded), recorded > asOfMillis { return false }
+            head = LogHead(seq: line.seq, hash: line.hash, recorded: line.recorded)
+            return true
+        }
+        if asOfMillis == nil { head = summary.head }
+        let log = self.log
+        let last = head
+        let source = ViewSource {
+            let history = try Ledger.history(of: log, asOf: asOfMillis, upTo: last.seq).history
+            guard history.head == last else { throw Ledger.changedWhileRead(last, history.head) }
+            return history
+        }
+        return View(head: head, tornTail: summary.tornTail, asOf: asOfMillis, validAt: validAtMillis ?? now,
+                    validAtGiven: validAt != nil, timeZone: zone, source: source)
     }
 
     /// Reads the log up to `asOf` (`recorded` ≤ T) for reading at `validAt` (`occurred`
@@ -553,6 +579,14 @@ final class ViewSource: @unchecked Sendable {
         cachedRows = rows
         readState = state
         readHistory = history
+        keepRows = nil
+    }
+
+    /// Nothing known but the head: the history is read on demand, the state folded from it.
+    init(read: @escaping @Sendable () throws -> History) {
+        validAt = nil
+        readState = nil
+        readHistory = read
         keepRows = nil
     }
 

@@ -172,6 +172,26 @@ final class FastPathTests: XCTestCase {
         }
     }
 
+    /// `head` reads no history, yet names the head the history ends at, at any `--as-of`.
+    func testTheHeadViewNamesTheHistorysHead() throws {
+        let (f, recorded) = try randomLog(seed: 17, batches: 20)
+        var asOfs: [String?] = [nil, "2000-01-01"]
+        for index in stride(from: 0, to: recorded.count, by: 3) { asOfs.append(recorded[index]) }
+        for asOf in asOfs {
+            let quick = try f.ledger.headView(asOf: asOf), full = try f.ledger.historyView(asOf: asOf)
+            XCTAssertEqual(quick.head, full.head, "as of \(asOf ?? "now")")
+            XCTAssertEqual(quick.history.events.map(\.event), full.history.events.map(\.event), "as of \(asOf ?? "now")")
+        }
+        let torn = try FileHandle(forWritingTo: URL(fileURLWithPath: "\(f.path)/\(EventLog.segmentName(1))"))
+        try torn.seekToEnd()
+        try torn.write(contentsOf: Data("{\"actor\":".utf8))
+        try torn.close()
+        let quick = try f.ledger.headView(), full = try f.ledger.historyView()
+        XCTAssertEqual(quick.head, full.head)
+        XCTAssertNotNil(quick.tornTail)
+        XCTAssertEqual(quick.tornTail, full.tornTail)
+    }
+
     /// The fold of lines read in place and the fold of the same events: one state.
     func testFoldingLinesInPlaceEqualsFoldingTheirEvents() throws {
         let (f, _) = try randomLog(seed: 15, batches: 40)

@@ -81,7 +81,7 @@ extension Commands {
 
     static func audit(_ invocation: Invocation) throws -> Int32 {
         let session = Session(invocation)
-        let view = try session.view(eventsOnly: true)
+        let view = try session.view(.events)
         let subject = invocation.argument("stream-or-id")
         let entries = Audit.entries(view.history, subject: subject)
         if let subject, entries.isEmpty {

@@ -16,7 +16,7 @@ extension Commands {
 
     static func head(_ invocation: Invocation) throws -> Int32 {
         let session = Session(invocation)
-        let view = try session.view(eventsOnly: true)
+        let view = try session.view(.head)
         if invocation.json {
             session.printJSON(.object(JSONObject([
                 "head": .string(view.head.description), "seq": .integer(view.head.seq), "hash": .string(view.head.hash),
@@ -30,7 +30,7 @@ extension Commands {
 
     static func log(_ invocation: Invocation) throws -> Int32 {
         let session = Session(invocation)
-        let view = try session.view(eventsOnly: true)
+        let view = try session.view(.events)
         let from = try invocation.integer("from", in: 1...Int.max) ?? 1
         let limit = try invocation.integer("limit", in: 0...Int.max)
         let type = invocation.value("type")
@@ -59,7 +59,7 @@ extension Commands {
 
     static func show(_ invocation: Invocation) throws -> Int32 {
         let session = Session(invocation)
-        let view = try session.view(eventsOnly: true)
+        let view = try session.view(.events)
         guard let given = invocation.argument("id-or-seq") else { try invocation.usageError("Missing expected argument '<id-or-seq>'") }
         guard let resolved = Int(given).flatMap({ view.history.event(seq: $0) }) ?? view.history.event(id: given) else {
             throw CLIFailure.invalidInput("no event with id or seq \(given) in the log" + (view.asOf != nil ? " as of \(invocation.asOf!)" : ""),

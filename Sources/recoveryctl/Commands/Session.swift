@@ -31,14 +31,21 @@ struct Session {
         }
     }
 
+    /// What a command reads of the log: the projections (`Ledger.view`), the events
+    /// (`Ledger.historyView`), or only the head (`Ledger.headView`).
+    enum Reading { case projections, events, head }
+
     /// A view at `--as-of` / `--valid-at`, telling stderr about a torn tail.
-    /// `eventsOnly`: the reader needs the events, not the projections (see `Ledger.historyView`).
-    func view(eventsOnly: Bool = false) throws -> Ledger.View {
+    func view(_ reading: Reading = .projections) throws -> Ledger.View {
         let view: Ledger.View
         do {
             let ledger = try ledger()
-            view = eventsOnly ? try ledger.historyView(asOf: invocation.asOf, validAt: invocation.validAt)
-                : try ledger.view(asOf: invocation.asOf, validAt: invocation.validAt)
+            let (asOf, validAt) = (invocation.asOf, invocation.validAt)
+            view = switch reading {
+            case .projections: try ledger.view(asOf: asOf, validAt: validAt)
+            case .events: try ledger.historyView(asOf: asOf, validAt: validAt)
+            case .head: try ledger.headView(asOf: asOf, validAt: validAt)
+            }
         } catch let error as ValidationError where error.member == "--as-of" || error.member == "--valid-at" {
             // A time that is not one is a mistake on the command line (exit 2), like `--limit abc`.
             let option = String(error.member.dropFirst(2))
