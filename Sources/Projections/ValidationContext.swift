@@ -95,10 +95,33 @@ struct ValidationContext {
 
     /// A retraction undid an earlier fact: fold everything again.
     private mutating func refoldState(_ log: EventLog) throws {
-        let full = try fullHistory(log)
-        state.refold(full.events.lazy.filter(\.isFact))
+        if history == nil, provisional.isEmpty {
+            try refoldStreaming(log)
+        } else {
+            state.refold(try fullHistory(log).events.lazy.filter(\.isFact))
+        }
         staleIDs = []
         contentIsStale = false
+    }
+
+    /// `refoldState` without the history in memory (a writer without a checkpoint meets
+    /// retractions in a long log): one pass finds what was retracted, a second folds
+    /// every other fact, keeping no events. Corrections change nothing validation reads.
+    private mutating func refoldStreaming(_ log: EventLog) throws {
+        let last = position.seq
+        let retracted = Set(try Amendments.find(in: log).retractions.filter { _, retractions in
+            retractions.contains { $0.seq <= last }
+        }.keys)
+        state.refold(EmptyCollection<ResolvedEvent>())
+        let end = try log.read { event in
+            guard event.seq <= last else { return false }
+            if !History.isMetaType(event.type), !retracted.contains(event.id) { state.apply(type: event.type, data: event.data) }
+            return event.seq < last
+        }.end
+        guard end.seq == last else {
+            throw LogError.integrity(IntegrityFailure(place: LogPlace(seq: last, file: EventLog.segmentName(position.segment), line: position.linesBefore),
+                                                      reason: "the log ends at seq \(end.seq) where seq \(last) was read before"))
+        }
     }
 
     /// The whole history up to `position`, read once and then kept current.
