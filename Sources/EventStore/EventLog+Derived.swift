@@ -55,7 +55,7 @@ extension EventLog {
         // Canonical, well formed and hashing to its `hash`, or the log is read again from the start.
         return line.withUnsafeBytes { line in
             guard let checked = ChainCursor.precheck(line) else { return false }
-            return checked.canonical.seq == position.seq && ChainCursor.equal(line, checked.canonical.hash, position.hash)
+            return checked.seq == position.seq && ChainCursor.equal(line, checked.hash, position.hash)
         }
     }
 

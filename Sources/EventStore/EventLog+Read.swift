@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// A place between two lines of the log, from which a reader can resume: the segment,
 /// the byte offset in it, and the event just before.
@@ -57,24 +60,30 @@ extension EventLog {
     /// checks it, for callers that need a few members of each line rather than an
     /// `Event`. `body` returns false to stop.
     ///
-    /// The lines are gathered in batches; each batch is prechecked (scanned, and hashed
-    /// with `.hashes`) on both cores, then linked in order. A long read (more than
-    /// `pipelineThreshold` bytes) does that on a second thread while `body` runs on the
-    /// calling one; `body` sees the same lines, and the same error at the same place.
+    /// The lines are gathered in batches and each batch prechecked (scanned, and hashed
+    /// with `.hashes`: what needs nothing of the line before) on both cores; this thread
+    /// then links them in order (seq, prev, recorded) and gives them to `body`. A long
+    /// read (more than `pipelineThreshold` bytes) gathers and prechecks on a second
+    /// thread meanwhile. Either way `body` sees the same lines, and the same error at
+    /// the same place.
     @discardableResult
     public func readLines(from position: LogPosition = .start, checks: ReadChecks = [], _ body: (LogLine) throws -> Bool) throws -> ReadSummary {
-        var end = position
-        var lastRecorded: String?
+        var cursor = ChainCursor(position: position)
         var stopped = false
-        func consume(_ batch: CheckedBatch) throws -> Bool {
-            for index in 0..<batch.linked {
-                let keepGoing = try batch.withLine(index) { line in
-                    let keepGoing = try body(line)
-                    if !keepGoing || index == batch.linked - 1 {
-                        end = line.end
-                        lastRecorded = line.recorded
+        func consume(_ batch: PrecheckBatch) throws -> Bool {
+            for index in 0..<batch.count {
+                let keepGoing = try batch.withLine(index) { bytes in
+                    let location = batch.locations[index]
+                    var canonical = batch.checks[index]
+                    var strict: Event?
+                    if canonical == nil || !cursor.linkInPlace(canonical!, line: bytes, location: location) {
+                        // Not canonical, or not linking: the strict path reads it, or names what is wrong.
+                        canonical = nil
+                        strict = try cursor.accept(line: bytes, place: location, checks: checks)
                     }
-                    return keepGoing
+                    // The cursor holds the line's hash and recorded as strings already.
+                    return try body(LogLine(bytes: bytes, location: location, canonical: canonical, strict: strict,
+                                            hash: cursor.position.hash, recorded: cursor.lastRecorded ?? ""))
                 }
                 if !keepGoing {
                     stopped = true
@@ -87,12 +96,12 @@ extension EventLog {
         if ProcessInfo.processInfo.activeProcessorCount > 1, (try? bytesToRead(from: position)) ?? 0 > EventLog.pipelineThreshold {
             tornTail = try readPipelined(from: position, checks: checks, consume)
         } else {
-            tornTail = try checkedBatches(from: position, checks: checks, deliver: consume)
+            tornTail = try precheckedBatches(from: position, checks: checks, deliver: consume)
         }
-        return ReadSummary(end: end, tornTail: stopped ? nil : tornTail, lastRecorded: lastRecorded)
+        return ReadSummary(end: cursor.position, tornTail: stopped ? nil : tornTail, lastRecorded: cursor.lastRecorded)
     }
 
-    /// Reads longer than this many bytes are checked on a second thread.
+    /// Reads longer than this many bytes are prechecked on a second thread.
     static let pipelineThreshold = 4 << 20
 
     /// The bytes of the segments from `position` on.
@@ -102,13 +111,13 @@ extension EventLog {
         }
     }
 
-    /// `checkedBatches` on a second thread, handing each batch to `consume` on this one.
-    private func readPipelined(from position: LogPosition, checks: ReadChecks, _ consume: (CheckedBatch) throws -> Bool) throws -> TornTail? {
-        let pipe = ReadPipeline<CheckedBatch>()
+    /// `precheckedBatches` on a second thread, handing each batch to `consume` on this one.
+    private func readPipelined(from position: LogPosition, checks: ReadChecks, _ consume: (PrecheckBatch) throws -> Bool) throws -> TornTail? {
+        let pipe = ReadPipeline<PrecheckBatch>()
         let log = self
         let producer = Thread {
             do {
-                let tornTail = try log.checkedBatches(from: position, checks: checks) { pipe.put($0) }
+                let tornTail = try log.precheckedBatches(from: position, checks: checks) { pipe.put($0) }
                 pipe.finish(tornTail: tornTail, error: nil)
             } catch {
                 pipe.finish(tornTail: nil, error: error)
@@ -124,48 +133,31 @@ extension EventLog {
         return tornTail
     }
 
-    /// Scans the lines from `position`, prechecks them in batches on both cores and
-    /// links them in order, giving each batch to `deliver` (false stops). A failure is
-    /// thrown after the batch holding the lines before it was delivered.
-    private func checkedBatches(from position: LogPosition, checks: ReadChecks, deliver: (CheckedBatch) throws -> Bool) throws -> TornTail? {
-        var cursor = ChainCursor(position: position)
-        var batch = CheckedBatch()
-        var failure: (any Error)?
+    /// Scans the lines from `position` and prechecks them in batches on both cores,
+    /// giving each batch to `deliver` (false stops). What the scan refuses (a line over
+    /// 1 MiB, a missing segment) is thrown after the lines before it were delivered.
+    private func precheckedBatches(from position: LogPosition, checks: ReadChecks, deliver: (PrecheckBatch) throws -> Bool) throws -> TornTail? {
+        var batch = PrecheckBatch(capacity: 2048)
         var stopped = false
-        // Links the batch's lines and delivers them; false when reading must stop.
         func flush() throws -> Bool {
-            guard batch.lines.count > 0 else { return true }
-            try batch.lines.precheckAll(hashing: checks.contains(.hashes))
-            do {
-                for index in 0..<batch.lines.count {
-                    try batch.lines.withLine(index) { line in
-                        let location = batch.lines.locations[index]
-                        if let checked = batch.lines.checks[index], cursor.linkInPlace(checked, line: line, location: location) { return }
-                        batch.strict[index] = try cursor.accept(line: line, place: location, checks: checks)
-                    }
-                    batch.linked += 1
-                }
-            } catch {
-                failure = error
-            }
-            let delivered = try deliver(batch)
-            batch = CheckedBatch()
-            if !delivered { stopped = true }
-            return failure == nil && delivered
+            guard batch.count > 0 else { return true }
+            try batch.precheckAll(hashing: checks.contains(.hashes))
+            stopped = try !deliver(batch)
+            batch = PrecheckBatch(capacity: 2048)
+            return !stopped
         }
         var tornTail: TornTail?
         do {
             try scanLines(from: position) { line, location in
-                batch.lines.append(line, location)
-                return batch.lines.isFull ? try flush() : true
+                batch.append(line, location)
+                return batch.isFull ? try flush() : true
             } tail: { tornTail = $0 }
         } catch {
             // The lines gathered before what the scan refused come first, and so do their failures.
-            if failure == nil, !stopped, try flush() { throw error }
-            throw failure ?? error
+            if !stopped, try flush() { throw error }
+            return nil
         }
-        if failure == nil, !stopped { _ = try flush() }
-        if let failure { throw failure }
+        if !stopped { _ = try flush() }
         return tornTail
     }
 
@@ -315,6 +307,22 @@ struct ChainCursor {
     }
 }
 
+/// Searching bytes.
+public enum Bytes {
+    /// Whether `needle` occurs in `haystack` (`memchr` for its first byte, then `memcmp`).
+    public static func contains(_ haystack: UnsafeRawBufferPointer, _ needle: StaticString) -> Bool {
+        let n = needle.utf8CodeUnitCount
+        guard n > 0, haystack.count >= n, let base = haystack.baseAddress else { return n == 0 }
+        var from = 0
+        while from + n <= haystack.count {
+            guard let found = memchr(base + from, Int32(needle.utf8Start[0]), haystack.count - n + 1 - from) else { return false }
+            if memcmp(found, needle.utf8Start, n) == 0 { return true }
+            from = base.distance(to: UnsafeRawPointer(found)) + 1
+        }
+        return false
+    }
+}
+
 /// One line of the log, checked and linked, as `readLines` hands it over: read in
 /// place when it is canonical (the usual case), else through the strict parser.
 ///
@@ -326,6 +334,8 @@ public struct LogLine {
     /// Nil when the strict parser read the line; `strict` holds its event then.
     let canonical: CanonicalLine?
     let strict: Event?
+    public let hash: String
+    public let recorded: String
 
     public var seq: Int { canonical?.seq ?? strict!.seq }
 
@@ -354,34 +364,29 @@ public struct LogLine {
         return UUIDKey(strict!.id)
     }
 
-    public var occurred: String { member(\.occurred, \.occurred) }
-    public var recorded: String { member(\.recorded, \.recorded) }
-    public var hash: String { member(\.hash, \.hash) }
+    var idString: String { member(\.id, \.id) }
 
-    /// Where reading may resume after this line.
-    var end: LogPosition {
-        LogPosition(segment: location.segment, offset: location.offset + location.length, linesBefore: location.line, seq: seq, hash: hash)
+    /// `data.text` when it is a text reference, and `data.ref` of a `text.erased`: what
+    /// `verify` checks against `attachments/`.
+    func textReferences() throws -> (text: String?, erased: String?) {
+        let erasure = withType { $0.count == EventLog.textErasedType.utf8.count && $0.elementsEqual(EventLog.textErasedType.utf8) }
+        if let canonical, let data {
+            // Most lines name no text: a byte search decides before any member is read.
+            let needle: StaticString = #""text":"sha256-"#
+            guard erasure || Bytes.contains(UnsafeRawBufferPointer(rebasing: bytes[canonical.data]), needle) else { return (nil, nil) }
+            let text = data.string("text").flatMap { EventLog.isTextReference($0) ? $0 : nil }
+            return (text, erasure ? data.string("ref") : nil)
+        }
+        let event = try event()
+        let text = event.data["text"]?.stringValue.flatMap { EventLog.isTextReference($0) ? $0 : nil }
+        return (text, erasure ? event.data["ref"]?.stringValue : nil)
     }
+
+    public var occurred: String { member(\.occurred, \.occurred) }
 
     private func member(_ range: KeyPath<CanonicalLine, Range<Int>>, _ member: KeyPath<Event, String>) -> String {
         if let canonical { return String(decoding: UnsafeRawBufferPointer(rebasing: bytes[canonical[keyPath: range]]), as: UTF8.self) }
         return strict![keyPath: member]
-    }
-}
-
-/// Lines read and prechecked together, then linked: what the checking thread hands
-/// to the reading one. A reference type, passed between threads once it is complete.
-final class CheckedBatch: @unchecked Sendable {
-    let lines = VerifyBatch(capacity: 2048)
-    /// The events of the lines the strict parser read, by index.
-    var strict: [Int: Event] = [:]
-    /// The lines linked to the chain, from the first: all of them, unless one failed.
-    var linked = 0
-
-    func withLine<R>(_ index: Int, _ body: (LogLine) throws -> R) rethrows -> R {
-        try lines.withLine(index) { bytes in
-            try body(LogLine(bytes: bytes, location: lines.locations[index], canonical: lines.checks[index]?.canonical, strict: strict[index]))
-        }
     }
 }
 

@@ -38,45 +38,27 @@ extension EventLog {
         var lastPlace = LogPlace(seq: 1, file: EventLog.segmentName(1), line: 1)
 
         do {
-            // Verify needs a few members of each line, not an `Event`: canonical lines are
-            // checked in place (`ChainCursor.acceptFacts`), others through the strict path.
-            // Lines are gathered in batches; each batch is prechecked (parsed and hashed)
-            // on both cores, then linked in order on this thread.
-            var cursor = ChainCursor(position: .start)
-            let batch = VerifyBatch()
-            func link(_ line: UnsafeRawBufferPointer, _ location: LineLocation, _ checked: ChainCursor.Precheck??) throws {
-                let facts = try cursor.acceptFacts(line: line, place: location, checked: checked)
-                let place = LogPlace(seq: facts.seq, file: location.file, line: location.line)
-                guard ids.insert(facts.id).inserted else {
-                    throw LogError.integrity(IntegrityFailure(place: place, reason: "id \(facts.idText()) was already used by an earlier event"))
+            // The lines are checked as every read checks them (scanned and hashed on both
+            // cores, linked in order); this thread also proves the ids unique.
+            let summary = try readLines(checks: .hashes) { line in
+                let place = LogPlace(seq: line.seq, file: line.location.file, line: line.location.line)
+                guard ids.insert(line.id).inserted else {
+                    throw LogError.integrity(IntegrityFailure(place: place, reason: "id \(line.idString) was already used by an earlier event"))
                 }
-                if let reference = facts.textReference { textReferences.append((reference, place)) }
-                if let reference = facts.erasedReference { erased.insert(reference) }
-                if let expectHead, expectHead.seq == facts.seq {
-                    sealedHashMatches = expectHead.hash == cursor.position.hash
+                let (reference, erasedReference) = try line.textReferences()
+                if let reference { textReferences.append((reference, place)) }
+                if let erasedReference { erased.insert(erasedReference) }
+                let hash = line.hash
+                if let expectHead, expectHead.seq == line.seq {
+                    sealedHashMatches = expectHead.hash == hash
                     sealedPlace = place
                 }
-                report.events = facts.seq
-                report.head = LogHead(seq: facts.seq, hash: cursor.position.hash, recorded: cursor.lastRecorded)
-                lastPlace = LogPlace(seq: facts.seq + 1, file: location.file, line: location.line + 1)
+                report.events = line.seq
+                report.head = LogHead(seq: line.seq, hash: hash, recorded: line.recorded)
+                lastPlace = LogPlace(seq: line.seq + 1, file: line.location.file, line: line.location.line + 1)
+                return true
             }
-            func flush() throws {
-                try batch.precheckAll()
-                for index in 0..<batch.count { try batch.withLine(index) { try link($0, batch.locations[index], .some(batch.checks[index])) } }
-                batch.removeAll()
-            }
-            do {
-                try scanLines(from: .start) { line, location in
-                    batch.append(line, location)
-                    if batch.isFull { try flush() }
-                    return true
-                } tail: { report.tornTail = $0 }
-            } catch {
-                // The lines gathered before what the scan refused come first, and so do their failures.
-                try flush()
-                throw error
-            }
-            try flush()
+            report.tornTail = summary.tornTail
         } catch LogError.integrity(let failure) {
             report.failure = failure
             return report
@@ -129,81 +111,25 @@ public struct UUIDKey: Hashable, Sendable {
     }
 }
 
-/// What `verify` needs of one line.
-struct LineFacts {
-    var seq: Int
-    var id: UUIDKey
-    /// The id as written, kept only when the line went through the strict path.
-    var idString: String?
-    /// `data.text`, when it is a text reference.
-    var textReference: String?
-    /// `data.ref` of a `text.erased`.
-    var erasedReference: String?
-
-    func idText() -> String {
-        if let idString { return idString }
-        return Hex.uuid(withUnsafeBytes(of: id.high.bigEndian, Array.init) + withUnsafeBytes(of: id.low.bigEndian, Array.init))
-    }
-}
-
 extension ChainCursor {
     /// What can be checked of a canonical line without knowing the line before it:
     /// its envelope's form and its hash. Nil sends the line to the strict path.
-    struct Precheck {
-        var canonical: CanonicalLine
-        var id: UUIDKey
-        /// `data` may name a text, or the event erases one: parse it.
-        var readData: Bool
-        var erasure: Bool
-    }
-
-    static func precheck(_ line: UnsafeRawBufferPointer, hashing: Bool = true) -> Precheck? {
+    static func precheck(_ line: UnsafeRawBufferPointer, hashing: Bool = true) -> CanonicalLine? {
         guard let c = CanonicalLine.scan(line), c.hasWellFormedEnvelope(in: line),
               !hashing || c.hashMatches(c.computedDigest(of: line), in: line) else { return nil }
-        let erasure = UnsafeRawBufferPointer(rebasing: line[c.type]).elementsEqual(EventLog.textErasedType.utf8)
-        let readData = erasure || ChainCursor.contains(UnsafeRawBufferPointer(rebasing: line[c.data]), #""text":"sha256-"#)
-        return Precheck(canonical: c, id: UUIDKey(bytes: UnsafeRawBufferPointer(rebasing: line[c.id])), readData: readData, erasure: erasure)
-    }
-
-    /// `accept(line:place:checks: .hashes)` for `verify`, without building an `Event`
-    /// when the line is canonical and continues the chain. Anything else (including
-    /// every failure) goes through `accept`, which throws the same errors as before.
-    /// `checked` is `precheck(line)`, when it was already done (on another thread).
-    mutating func acceptFacts(line: UnsafeRawBufferPointer, place location: LineLocation, checked: Precheck?? = nil) throws -> LineFacts {
-        if let p = checked ?? ChainCursor.precheck(line), linkInPlace(p, line: line, location: location) {
-            let c = p.canonical
-            var facts = LineFacts(seq: c.seq, id: p.id)
-            if p.readData {
-                guard case .object(let object)? = try? JSONParser.parse(UnsafeRawBufferPointer(rebasing: line[c.data]), integersOnly: true) else {
-                    return try factsOfEvent(line: line, place: location)
-                }
-                if case .string(let reference)? = object["text"], EventLog.isTextReference(reference) { facts.textReference = reference }
-                if p.erasure, case .string(let reference)? = object["ref"] { facts.erasedReference = reference }
-            }
-            return facts
-        }
-        return try factsOfEvent(line: line, place: location)
+        return c
     }
 
     /// Links a prechecked line to the chain without building its event: the next seq,
     /// `prev` the hash before it, `recorded` not lower. False (and nothing changed) when
     /// it does not link; the strict path then names the failure.
-    mutating func linkInPlace(_ checked: Precheck, line: UnsafeRawBufferPointer, location: LineLocation) -> Bool {
-        let c = checked.canonical
+    mutating func linkInPlace(_ c: CanonicalLine, line: UnsafeRawBufferPointer, location: LineLocation) -> Bool {
         guard c.seq == position.seq + 1, ChainCursor.equal(line, c.prev, position.hash),
               lastRecorded.map({ !ChainCursor.precedes(line, c.recorded, $0) }) ?? true else { return false }
         position = LogPosition(segment: location.segment, offset: location.offset + location.length, linesBefore: location.line,
                                seq: c.seq, hash: String(decoding: UnsafeRawBufferPointer(rebasing: line[c.hash]), as: UTF8.self))
         lastRecorded = String(decoding: UnsafeRawBufferPointer(rebasing: line[c.recorded]), as: UTF8.self)
         return true
-    }
-
-    private mutating func factsOfEvent(line: UnsafeRawBufferPointer, place location: LineLocation) throws -> LineFacts {
-        let event = try accept(line: line, place: location, checks: .hashes)
-        var facts = LineFacts(seq: event.seq, id: UUIDKey(event.id), idString: event.id)
-        if case .string(let reference)? = event.data["text"], EventLog.isTextReference(reference) { facts.textReference = reference }
-        if event.type == EventLog.textErasedType, case .string(let reference)? = event.data["ref"] { facts.erasedReference = reference }
-        return facts
     }
 
     static func equal(_ line: UnsafeRawBufferPointer, _ range: Range<Int>, _ text: String) -> Bool {
@@ -217,31 +143,15 @@ extension ChainCursor {
     static func precedes(_ line: UnsafeRawBufferPointer, _ range: Range<Int>, _ text: String) -> Bool {
         UnsafeRawBufferPointer(rebasing: line[range]).lexicographicallyPrecedes(text.utf8)
     }
-
-    static func contains(_ haystack: UnsafeRawBufferPointer, _ needle: StaticString) -> Bool {
-        let n = needle.utf8CodeUnitCount
-        guard haystack.count >= n else { return false }
-        let first = needle.utf8Start[0]
-        var i = 0
-        while i + n <= haystack.count {
-            if haystack[i] == first {
-                var k = 1
-                while k < n && haystack[i + k] == needle.utf8Start[k] { k += 1 }
-                if k == n { return true }
-            }
-            i += 1
-        }
-        return false
-    }
 }
 
-/// Lines gathered for `verify`, prechecked on two threads at once. A reference type
+/// Lines gathered for a read, prechecked on two threads at once. A reference type
 /// (its storage is shared with the worker threads, each writing its own half of `checks`).
-final class VerifyBatch: @unchecked Sendable {
+final class PrecheckBatch: @unchecked Sendable {
     private(set) var bytes: [UInt8] = []
     private(set) var starts: [Int] = []
     private(set) var locations: [LineLocation] = []
-    private(set) var checks: [ChainCursor.Precheck?] = []
+    private(set) var checks: [CanonicalLine?] = []
     /// Lines it holds before it is full.
     let capacity: Int
 
@@ -295,7 +205,7 @@ final class VerifyBatch: @unchecked Sendable {
     /// The buffers the worker threads read (the lines) and write (each its own indices).
     private struct SharedBuffers: @unchecked Sendable {
         let raw: UnsafeRawBufferPointer
-        let out: UnsafeMutableBufferPointer<ChainCursor.Precheck?>
+        let out: UnsafeMutableBufferPointer<CanonicalLine?>
         let starts: [Int]
     }
 }

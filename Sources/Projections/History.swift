@@ -60,20 +60,15 @@ public struct ResolvedEvent: Sendable, Equatable {
 public struct History: Sendable {
     public static let correctedType = "event.corrected"
     public static let retractedType = "event.retracted"
-    static let metaTypes: Set<String> = [correctedType, retractedType, EventLog.textErasedType, EventLog.tailQuarantinedType]
-
-    /// `metaTypes.contains(type)`, for a type's bytes.
-    static func isMetaType(_ type: UnsafeRawBufferPointer) -> Bool {
-        metaTypeNames.contains { $0.count == type.count && $0.elementsEqual(type) }
-    }
+    /// The store's own types and the amendments: events the folds do not count as facts.
+    static let metaTypes = [correctedType, retractedType, EventLog.textErasedType, EventLog.tailQuarantinedType]
     private static let metaTypeNames = metaTypes.map { Array($0.utf8) }
 
-    /// `metaTypes.contains(type)`, without hashing the string.
-    static func isMetaType(_ type: String) -> Bool {
-        switch type {
-        case correctedType, retractedType, EventLog.textErasedType, EventLog.tailQuarantinedType: true
-        default: false
-        }
+    static func isMetaType(_ type: String) -> Bool { metaTypes.contains(type) }
+
+    /// `isMetaType`, for a type's bytes (no string made).
+    static func isMetaType(_ type: UnsafeRawBufferPointer) -> Bool {
+        metaTypeNames.contains { $0.count == type.count && $0.elementsEqual(type) }
     }
 
     /// Every event in seq order (index = seq − 1).

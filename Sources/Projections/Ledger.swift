@@ -50,8 +50,7 @@ public struct Ledger: Sendable {
     /// one pass that keeps the history, and no fold until `state` is asked for.
     public func historyView(asOf: String? = nil, validAt: String? = nil, now: Int64 = Timestamp.nowMillis()) throws -> View {
         let zone = log.timeZone
-        let asOfMillis = try asOf.map { text throws(ValidationError) in try Ledger.instant(text, option: "--as-of", zone: zone) }
-        let validAtMillis = try validAt.map { text throws(ValidationError) in try Ledger.instant(text, option: "--valid-at", zone: zone) }
+        let (asOfMillis, validAtMillis) = try instants(asOf: asOf, validAt: validAt)
         let (history, tornTail) = try Ledger.history(of: log, asOf: asOfMillis)
         return View(head: history.head, tornTail: tornTail, asOf: asOfMillis, validAt: validAtMillis ?? now,
                     validAtGiven: validAt != nil, timeZone: zone, source: ViewSource(history: history))
@@ -61,8 +60,7 @@ public struct Ledger: Sendable {
     /// nothing but the last event recorded by `asOf`; anything else is read on demand.
     public func headView(asOf: String? = nil, validAt: String? = nil, now: Int64 = Timestamp.nowMillis()) throws -> View {
         let zone = log.timeZone
-        let asOfMillis = try asOf.map { text throws(ValidationError) in try Ledger.instant(text, option: "--as-of", zone: zone) }
-        let validAtMillis = try validAt.map { text throws(ValidationError) in try Ledger.instant(text, option: "--valid-at", zone: zone) }
+        let (asOfMillis, validAtMillis) = try instants(asOf: asOf, validAt: validAt)
         var head = LogHead.empty
         let summary = try log.readLines(checks: .hashes) { line in
             guard let asOfMillis else { return true }
@@ -94,8 +92,7 @@ public struct Ledger: Sendable {
     ///   cannot be read or is damaged.
     public func view(asOf: String? = nil, validAt: String? = nil, now: Int64 = Timestamp.nowMillis()) throws -> View {
         let zone = log.timeZone
-        let asOfMillis = try asOf.map { text throws(ValidationError) in try Ledger.instant(text, option: "--as-of", zone: zone) }
-        let validAtMillis = try validAt.map { text throws(ValidationError) in try Ledger.instant(text, option: "--valid-at", zone: zone) }
+        let (asOfMillis, validAtMillis) = try instants(asOf: asOf, validAt: validAt)
         let valid = validAtMillis ?? now
         let log = self.log
         let readHistory: @Sendable (Int) throws -> History = { last in
@@ -249,6 +246,13 @@ public struct Ledger: Sendable {
     static func changedWhileRead(_ before: LogHead, _ after: LogHead) -> LogError {
         .integrity(IntegrityFailure(place: LogPlace(seq: after.seq, file: "", line: 0),
                                     reason: "the log changed while it was read (head \(before), then \(after))"))
+    }
+
+    /// `--as-of` and `--valid-at` in milliseconds.
+    private func instants(asOf: String?, validAt: String?) throws(ValidationError) -> (asOf: Int64?, validAt: Int64?) {
+        let zone = log.timeZone
+        return (try asOf.map { text throws(ValidationError) in try Ledger.instant(text, option: "--as-of", zone: zone) },
+                try validAt.map { text throws(ValidationError) in try Ledger.instant(text, option: "--valid-at", zone: zone) })
     }
 
     /// A time given on the command line: a plain date is the end of that day in `zone`.
@@ -534,19 +538,7 @@ struct Amendments {
 
 extension Amendments {
     static func mayBeAmendment(_ line: UnsafeRawBufferPointer) -> Bool {
-        let needle: StaticString = "\"type\":\"event."
-        let n = needle.utf8CodeUnitCount
-        let first = needle.utf8Start[0]
-        var i = max(0, line.count - 64)
-        while i + n <= line.count {
-            if line[i] == first {
-                var k = 1
-                while k < n && line[i + k] == needle.utf8Start[k] { k += 1 }
-                if k == n { return true }
-            }
-            i += 1
-        }
-        return false
+        Bytes.contains(UnsafeRawBufferPointer(rebasing: line[max(0, line.count - 64)...]), "\"type\":\"event.")
     }
 }
 

@@ -75,7 +75,7 @@ struct ValidationContext {
             history?.append(event)
             // A correction changes nothing validation reads (see `ValidationState`); a
             // retraction may undo what an earlier event folded in.
-            if History.metaTypes.contains(event.type) {
+            if History.isMetaType(event.type) {
                 if event.type == History.retractedType { refold = true }
             } else if !refold {
                 state.apply(type: event.type, data: event.data)
@@ -190,7 +190,7 @@ struct ValidationContext {
     private func correctionTarget(_ data: JSONObject, history: History) throws(ValidationError) -> ResolvedEvent {
         let id = data["target"]?.stringValue ?? ""
         guard let target = history.event(id: id) else { throw ValidationError("data.target", "no event with id \(id) in the log") }
-        if History.metaTypes.contains(target.event.type) {
+        if History.isMetaType(target.event.type) {
             throw ValidationError("data.target", "seq \(target.event.seq) is a \(target.event.type); corrections, retractions and store events cannot be corrected or retracted")
         }
         if let by = target.retractedBy { throw ValidationError("data.target", "seq \(target.event.seq) was retracted by seq \(by); it counts for nothing and cannot be changed") }
@@ -256,7 +256,7 @@ struct ValidationContext {
                 }
                 contentIsStale = true
             }
-        } else if !History.metaTypes.contains(event.type) {
+        } else if !History.isMetaType(event.type) {
             state.apply(type: event.type, data: event.data)
         }
     }

@@ -191,7 +191,7 @@ struct LogModel {
     private mutating func make(_ type: String, _ data: JSONObject, stream: String?, using rng: inout SplitMix64) -> NewEvent {
         seq += 1
         let id = LogModel.uuid(using: &rng)
-        if !History.metaTypes.contains(type) { facts.append(Fact(id: id, type: type, data: data)) }
+        if !History.isMetaType(type) { facts.append(Fact(id: id, type: type, data: data)) }
         if let stream, !streams.contains(stream) { streams.append(stream) }
         let source = Int.random(in: 0..<4, using: &rng) == 0 ? "dokument \(LogModel.words.randomElement(using: &rng)!), side \(Int.random(in: 1...40, using: &rng))" : nil
         return NewEvent(type: type, data: data, occurred: LogModel.occurred(using: &rng), source: source, actor: "generator", id: id)
