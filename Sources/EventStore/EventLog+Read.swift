@@ -243,7 +243,6 @@ struct LineLocation {
 struct ChainCursor {
     var position: LogPosition
     var lastRecorded: String?
-    var tornTail: TornTail?
 
     init(position: LogPosition) { self.position = position }
 
