@@ -198,8 +198,9 @@ public struct ProjectState: Sendable, Equatable, Codable {
             handovers[id] = handover
             // Validation refuses a case id twice; were it folded anyway, the case is open again.
             closedHandovers[id] = nil
-            handoverTotals[ProjectState.route(handover), default: HandoverTotals()].started += 1
-            if handover.peer != nil { handoverTotals[ProjectState.route(handover)]!.withPeer += 1 }
+            let route = ProjectState.route(handover)
+            handoverTotals[route, default: HandoverTotals()].started += 1
+            if handover.peer != nil { handoverTotals[route]!.withPeer += 1 }
             countQuarter(of: d.occurred) { $0.started += 1 }
         case .handoverCompleted, .handoverCancelled:
             guard let id = s("case"), let handover = handovers.removeValue(forKey: id) else { return }
