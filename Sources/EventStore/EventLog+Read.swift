@@ -364,10 +364,11 @@ public struct LogLine {
     }
 
     var idString: String { member(\.id, \.id) }
+    public var stream: String { member(\.stream, \.stream) }
 
     /// `data.text` when it is a text reference, and `data.ref` of a `text.erased`: what
     /// `verify` checks against `attachments/`.
-    func textReferences() throws -> (text: String?, erased: String?) {
+    public func textReferences() throws -> (text: String?, erased: String?) {
         let erasure = withType { $0.count == EventLog.textErasedType.utf8.count && $0.elementsEqual(EventLog.textErasedType.utf8) }
         if let canonical, let data {
             // Most lines name no text: a byte search decides before any member is read.

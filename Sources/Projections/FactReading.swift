@@ -39,9 +39,30 @@ protocol FactReading {
     func integerMembers(_ object: StaticString) -> [(String, Int)]
 }
 
-extension ResolvedEvent: FactReading {
+/// A fact whose `data` is a parsed tree.
+protocol TreeFact: FactReading {
+    var data: JSONObject { get }
+}
+
+extension ResolvedEvent: TreeFact {
     var kind: FactKind? { FactKind(rawValue: event.type) }
     var seq: Int { event.seq }
+}
+
+/// A fact given as its type and data alone (validation's fold, and its tests).
+struct DataFact: TreeFact {
+    let kind: FactKind?
+    let data: JSONObject
+    var seq: Int { 0 }
+    var occurred: String { "" }
+
+    init(type: String, data: JSONObject) {
+        kind = FactKind(rawValue: type)
+        self.data = data
+    }
+}
+
+extension TreeFact {
     func contains(_ member: StaticString) -> Bool { data[member.description] != nil }
     func string(_ member: StaticString) -> String? { data[member.description]?.stringValue }
     func integer(_ member: StaticString) -> Int? { data[member.description]?.integerValue }

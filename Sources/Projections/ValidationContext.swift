@@ -65,23 +65,49 @@ struct ValidationContext {
         }
     }
 
-    /// Reads events after `position` up to seq `last`.
-    mutating func catchUp(_ log: EventLog, upTo last: Int) throws {
+    /// Reads events after `position` up to seq `last`. `checks` is for `verify`, which
+    /// compares a checkpoint with a replay of lines it has just hashed; a writer hashes.
+    mutating func catchUp(_ log: EventLog, upTo last: Int, checks: ReadChecks = .hashes) throws {
         guard position.seq < last else { return }
+        // Reading from the start, learn first what the retractions undo (a cheap byte
+        // search, see `Amendments`), so that the one pass leaves their targets out
+        // instead of folding everything again at the end.
+        var retractedAhead = Set<UUIDKey>()
+        if position.seq == 0, history == nil {
+            for (target, retractions) in try Amendments.find(in: log).retractions where retractions.contains(where: { $0.seq <= last }) {
+                retractedAhead.insert(UUIDKey(target))
+            }
+        }
+        var leftOut = Set<UUIDKey>()
         var refold = false
-        // Hashes are recomputed: no writer appends after damage it could have seen.
-        let summary = try log.read(from: position, checks: .hashes) { event in
-            note(event)
-            history?.append(event)
+        // A writer recomputes the hashes: it appends after no damage it could have seen.
+        // Lines are read in place; an event is built only when the history is kept.
+        let summary = try log.readLines(from: position, checks: checks) { line in
+            let event = history == nil ? nil : try line.event()
+            if let event { history!.append(event) }
+            state.noteStream(line.stream)
+            let (text, erased) = try line.textReferences()
+            if let text { state.noteText(text) }
+            if let erased { state.noteErased(erased) }
             // A correction changes nothing validation reads (see `ValidationState`); a
             // retraction may undo what an earlier event folded in.
-            if History.isMetaType(event.type) {
-                if event.type == History.retractedType { refold = true }
+            let (kind, meta, retraction) = line.withType {
+                (FactKind(type: $0), History.isMetaType($0), $0.elementsEqual(History.retractedType.utf8))
+            }
+            if meta {
+                // A retraction whose target this pass left out changes nothing more.
+                if retraction, try !leftOut.contains(UUIDKey(line.event().data["target"]?.stringValue ?? "")) { refold = true }
             } else if !refold {
-                state.apply(type: event.type, data: event.data)
+                if retractedAhead.contains(line.id) {
+                    leftOut.insert(line.id)
+                } else if let fact = LineFact(line, kind: kind) {
+                    state.apply(fact)
+                } else {
+                    state.apply(ResolvedEvent(try event ?? line.event()))
+                }
             }
             eventsSinceCheckpoint += 1
-            return event.seq < last
+            return line.seq < last
         }
         position = summary.end
         if refold { try refoldState(log) }

@@ -153,41 +153,43 @@ struct ValidationState: Sendable {
 
     /// Folds one fact in, as `ProjectState.apply` does for what validation reads. Facts
     /// are assumed valid; a fact naming something unknown changes nothing.
-    mutating func apply(type: String, data: JSONObject) {
-        func key(_ kind: ReferenceKind, _ member: String) -> String? {
-            guard case .string(let id)? = data[member] else { return nil }
-            return ValidationState.key(kind, id)
+    mutating func apply(type: String, data: JSONObject) { apply(DataFact(type: type, data: data)) }
+
+    /// `apply(type:data:)`, for whatever reads a fact (a line read in place, too).
+    mutating func apply(_ fact: some FactReading) {
+        func key(_ kind: ReferenceKind, _ member: StaticString) -> String? {
+            fact.string(member).map { ValidationState.key(kind, $0) }
         }
-        func has(_ member: String) -> Bool { data[member]?.stringValue != nil }
-        switch type {
-        case "unit.registered":
+        func has(_ member: StaticString) -> Bool { fact.string(member) != nil }
+        switch fact.kind {
+        case .unitRegistered:
             if let key = key(.unit, "unit") { update(key, insert: true) { $0.insert(.exists) } }
-        case "team.established":
+        case .teamEstablished:
             if let key = key(.team, "team") { update(key, insert: true) { $0.insert(.exists); $0.remove(.closed) } }
-        case "team.closed":
+        case .teamClosed:
             if let key = key(.team, "team") { update(key) { if $0.contains(.exists) { $0.insert(.closed) } } }
-        case "staff.hired":
+        case .staffHired:
             if let key = key(.person, "person"), has("role"), has("team") { update(key, insert: true) { $0.formUnion([.exists, .employed]) } }
-        case "staff.left":
+        case .staffLeft:
             if let key = key(.person, "person") { update(key) { $0.remove(.employed) } }
-        case "training.held":
+        case .trainingHeld:
             if let key = key(.training, "training") { update(key, insert: true) { $0.insert(.exists) } }
-        case "handover.started":
+        case .handoverStarted:
             if let key = key(.case, "case"), has("from"), has("to") {
                 update(key, insert: true) { $0.insert(.exists); $0.subtract([.completed, .cancelled]) }
             }
-        case "handover.completed", "handover.cancelled":
-            let status: Flags = type == "handover.completed" ? .completed : .cancelled
+        case .handoverCompleted, .handoverCancelled:
+            let status: Flags = fact.kind == .handoverCompleted ? .completed : .cancelled
             if let key = key(.case, "case") {
                 update(key) { if $0.contains(.exists) && $0.isDisjoint(with: [.completed, .cancelled]) { $0.insert(status) } }
             }
-        case "body.established":
+        case .bodyEstablished:
             if let key = key(.body, "body") { update(key, insert: true) { $0.insert(.exists) } }
-        case "meeting.held":
+        case .meetingHeld:
             if let key = key(.meeting, "meeting"), has("body") { update(key, insert: true) { $0.insert(.exists) } }
-        case "evaluation.milestone":
+        case .evaluationMilestone:
             if let key = key(.milestone, "milestone") { update(key, insert: true) { $0.insert(.exists) } }
-        default:
+        case .unitUpdated, .minutesRecorded, .targetSet, .attendanceCounted, nil:
             return
         }
     }
@@ -203,7 +205,7 @@ struct ValidationState: Sendable {
                 at = start + length
             }
         }
-        for fact in facts { apply(type: fact.event.type, data: fact.data) }
+        for fact in facts { apply(fact) }
     }
 
     // MARK: the table
