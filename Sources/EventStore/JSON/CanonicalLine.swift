@@ -277,7 +277,7 @@ extension CanonicalLine {
             while true {
                 while i &+ 8 <= count {
                     let word = bytes.loadUnaligned(fromByteOffset: i, as: UInt64.self)
-                    if Scanner.needsAttention(word) { break }
+                    if UTF8Sequence.needsAttention(word) { break }
                     i &+= 8
                 }
                 guard i < count else { return nil }
@@ -308,17 +308,6 @@ extension CanonicalLine {
                     i = next
                 }
             }
-        }
-
-        /// True when some byte of `word` is '"', '\', below 0x20 or above 0x7F.
-        @inline(__always)
-        static func needsAttention(_ word: UInt64) -> Bool {
-            let ones: UInt64 = 0x0101_0101_0101_0101, highs: UInt64 = 0x8080_8080_8080_8080
-            let quotes = word ^ (ones &* 0x22), backslashes = word ^ (ones &* 0x5C)
-            let hasQuote = (quotes &- ones) & ~quotes
-            let hasBackslash = (backslashes &- ones) & ~backslashes
-            let hasControl = (word &- ones &* 0x20) & ~word
-            return (hasQuote | hasBackslash | hasControl | word) & highs != 0
         }
 
         /// The end of a well-formed UTF-8 sequence (RFC 3629 §4) starting at `i`.

@@ -342,7 +342,7 @@ extension JSONParser {
                 // Skip eight plain ASCII bytes at a time: none is '"', '\', a control or above 0x7F.
                 while index &+ 8 <= count {
                     let word = bytes.loadUnaligned(fromByteOffset: index, as: UInt64.self)
-                    if Parser.needsAttention(word) { break }
+                    if UTF8Sequence.needsAttention(word) { break }
                     index &+= 8
                 }
                 guard index < count else {
@@ -369,17 +369,6 @@ extension JSONParser {
                     try skipUTF8Sequence()
                 }
             }
-        }
-
-        /// True when some byte of `word` is '"', '\', below 0x20 or above 0x7F (exact, no false negatives).
-        @inline(__always)
-        static func needsAttention(_ word: UInt64) -> Bool {
-            let ones: UInt64 = 0x0101_0101_0101_0101, highs: UInt64 = 0x8080_8080_8080_8080
-            let quotes = word ^ (ones &* 0x22), backslashes = word ^ (ones &* 0x5C)
-            let hasQuote = (quotes &- ones) & ~quotes
-            let hasBackslash = (backslashes &- ones) & ~backslashes
-            let hasControl = (word &- ones &* 0x20) & ~word
-            return (hasQuote | hasBackslash | hasControl | word) & highs != 0
         }
 
         /// Decodes the escape at `index` (a backslash) into `scratch`.

@@ -1,4 +1,5 @@
-/// The well-formed multi-byte UTF-8 sequences of RFC 3629 §4, table 3-7 of Unicode:
+/// The well-formed multi-byte UTF-8 sequences of RFC 3629 §4, table 3-7 of Unicode, and
+/// the 8-byte test for where a string needs a closer look:
 /// shared by the strict parser (which explains what is wrong) and the canonical fast
 /// path (which only needs to know whether it is right).
 enum UTF8Sequence {
@@ -16,5 +17,18 @@ enum UTF8Sequence {
         case 0xF4: (0x80...0x8F, 4)
         default: nil
         }
+    }
+
+    /// True when some byte of `word` (8 bytes of a string's contents) is '"', '\', below
+    /// 0x20 or above 0x7F (exact, no false negatives): where both scanners must stop and
+    /// look byte by byte.
+    @inline(__always)
+    static func needsAttention(_ word: UInt64) -> Bool {
+        let ones: UInt64 = 0x0101_0101_0101_0101, highs: UInt64 = 0x8080_8080_8080_8080
+        let quotes = word ^ (ones &* 0x22), backslashes = word ^ (ones &* 0x5C)
+        let hasQuote = (quotes &- ones) & ~quotes
+        let hasBackslash = (backslashes &- ones) & ~backslashes
+        let hasControl = (word &- ones &* 0x20) & ~word
+        return (hasQuote | hasBackslash | hasControl | word) & highs != 0
     }
 }
