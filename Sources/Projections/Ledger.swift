@@ -358,13 +358,17 @@ public struct Ledger: Sendable {
 
         var results: [Appended?] = []
         var dryRunEvents: [Event] = []
-        var caughtUp = context
+        // Where validation caught up to: a checkpoint may be due after the write. Only these,
+        // not a copy of the context, whose state buffer validation would then copy whole.
+        var caughtUpTo = context.position
+        var eventsSinceCheckpoint = context.eventsSinceCheckpoint
         var sealedAfter = LogHead.empty
         var draftIndices: [Int] = []
         var drafted: [EventDraft] = []
         func prepare(_ head: LogHead) throws -> [EventDraft] {
             try context.catchUp(log, to: head)
-            caughtUp = context
+            caughtUpTo = context.position
+            eventsSinceCheckpoint = context.eventsSinceCheckpoint
             results = []
             sealedAfter = head
             draftIndices = []
@@ -427,17 +431,17 @@ public struct Ledger: Sendable {
         }
         if dryRun {
             outcome.events = dryRunEvents
-        } else if caughtUp.eventsSinceCheckpoint + outcome.events.count >= Checkpoint.rewriteDistance {
-            if let end = Ledger.end(of: outcome, after: caughtUp.position) {
+        } else if eventsSinceCheckpoint + outcome.events.count >= Checkpoint.rewriteDistance {
+            if let end = Ledger.end(of: outcome, after: caughtUpTo) {
                 // The state validation folded the batch into is the state at its end: keep
                 // that (once any retraction is folded in), without reading the batch back.
                 try context.settle(log)
                 context.position = end
                 context.checkpoint.save(log)
             } else {
-                // A torn tail was moved aside, or the batch is not where the head was: read it back.
-                try caughtUp.catchUp(log, to: outcome.head)
-                caughtUp.saveCheckpointIfWorthwhile(log)
+                // A torn tail was moved aside, or the batch is not where the head was: read
+                // the log again from the last checkpoint (rare), up to the batch's end.
+                try ValidationContext.load(log).saveCheckpointIfWorthwhile(log)
             }
         }
         var written = outcome.events.makeIterator()
