@@ -186,14 +186,15 @@ public struct Ledger: Sendable {
             // The usual line: no amendment aims at it, so its data and occurred are as
             // written and it is folded in place. Amendments, their targets and lines the
             // strict parser read go the way of the history.
-            if !meta, !amendments.targetKeys.contains(line.id), let fact = LineFact(line, kind: kind) {
+            let isTarget = amendments.targets.contains(line.id)
+            if !meta, !isTarget, let fact = LineFact(line, kind: kind) {
                 if ResolvedEvent.isValid(occurred: fact.occurred, at: validAt, in: zone) { fold.state.fold(fact) } else { fold.excludedFacts += 1 }
                 return seq < last
             }
             let event = try line.event()
             var resolved = ResolvedEvent(event)
             if event.type == History.correctedType || event.type == History.retractedType { metAmendments.append(event.hash) }
-            if amendments.targets.contains(event.id) {
+            if isTarget {
                 // A second event with a target's id: which one a correction meant depends on the order; leave it to the history.
                 guard targetsSeen.insert(event.id).inserted else {
                     consistent = false
@@ -509,9 +510,8 @@ public struct Ledger: Sendable {
 struct Amendments {
     var corrections: [String: [Event]] = [:]
     var retractions: [String: [Event]] = [:]
-    var targets: Set<String> = []
-    /// `targets` as keys of 16 bytes: what the fold asks of every line.
-    var targetKeys: Set<UUIDKey> = []
+    /// The ids aimed at, as keys of 16 bytes: what the fold asks of every line.
+    var targets: Set<UUIDKey> = []
     /// In seq order.
     var all: [Event] = []
 
@@ -531,8 +531,7 @@ struct Amendments {
             } else {
                 found.retractions[target, default: []].append(event)
             }
-            found.targets.insert(target)
-            found.targetKeys.insert(UUIDKey(target))
+            found.targets.insert(UUIDKey(target))
             found.all.append(event)
             return true
         }
@@ -541,6 +540,11 @@ struct Amendments {
 }
 
 extension Amendments {
+    /// The ids of the events that retractions up to seq `last` undo.
+    static func retracted(in log: EventLog, upTo last: Int) throws -> Set<UUIDKey> {
+        Set(try find(in: log).retractions.filter { _, retractions in retractions.contains { $0.seq <= last } }.keys.map(UUIDKey.init))
+    }
+
     static func mayBeAmendment(_ line: UnsafeRawBufferPointer) -> Bool {
         Bytes.contains(UnsafeRawBufferPointer(rebasing: line[max(0, line.count - 64)...]), "\"type\":\"event.")
     }

@@ -72,12 +72,7 @@ struct ValidationContext {
         // Reading from the start, learn first what the retractions undo (a cheap byte
         // search, see `Amendments`), so that the one pass leaves their targets out
         // instead of folding everything again at the end.
-        var retractedAhead = Set<UUIDKey>()
-        if position.seq == 0, history == nil {
-            for (target, retractions) in try Amendments.find(in: log).retractions where retractions.contains(where: { $0.seq <= last }) {
-                retractedAhead.insert(UUIDKey(target))
-            }
-        }
+        let retractedAhead = position.seq == 0 && history == nil ? try Amendments.retracted(in: log, upTo: last) : []
         var leftOut = Set<UUIDKey>()
         var refold = false
         // A writer recomputes the hashes: it appends after no damage it could have seen.
@@ -135,14 +130,15 @@ struct ValidationContext {
     /// every other fact, keeping no events. Corrections change nothing validation reads.
     private mutating func refoldStreaming(_ log: EventLog) throws {
         let last = position.seq
-        let retracted = Set(try Amendments.find(in: log).retractions.filter { _, retractions in
-            retractions.contains { $0.seq <= last }
-        }.keys)
+        let retracted = try Amendments.retracted(in: log, upTo: last)
         state.refold(EmptyCollection<ResolvedEvent>())
-        let end = try log.read { event in
-            guard event.seq <= last else { return false }
-            if !History.isMetaType(event.type), !retracted.contains(event.id) { state.apply(type: event.type, data: event.data) }
-            return event.seq < last
+        let end = try log.readLines { line in
+            guard line.seq <= last else { return false }
+            let (kind, meta) = line.withType { (FactKind(type: $0), History.isMetaType($0)) }
+            if !meta, !retracted.contains(line.id) {
+                if let fact = LineFact(line, kind: kind) { state.apply(fact) } else { state.apply(ResolvedEvent(try line.event())) }
+            }
+            return line.seq < last
         }.end
         guard end.seq == last else {
             throw LogError.integrity(IntegrityFailure(place: LogPlace(seq: last, file: EventLog.segmentName(position.segment), line: position.linesBefore),
