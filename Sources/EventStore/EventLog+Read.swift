@@ -101,6 +101,9 @@ extension EventLog {
         return ReadSummary(end: cursor.position, tornTail: stopped ? nil : tornTail, lastRecorded: cursor.lastRecorded)
     }
 
+    /// Lines prechecked together: about a megabyte.
+    static let linesPerBatch = 2048
+
     /// Reads longer than this many bytes are prechecked on a second thread.
     static let pipelineThreshold = 4 << 20
 
@@ -137,13 +140,13 @@ extension EventLog {
     /// giving each batch to `deliver` (false stops). What the scan refuses (a line over
     /// 1 MiB, a missing segment) is thrown after the lines before it were delivered.
     private func precheckedBatches(from position: LogPosition, checks: ReadChecks, deliver: (PrecheckBatch) throws -> Bool) throws -> TornTail? {
-        var batch = PrecheckBatch(capacity: 2048)
+        var batch = PrecheckBatch(capacity: EventLog.linesPerBatch)
         var stopped = false
         func flush() throws -> Bool {
             guard batch.count > 0 else { return true }
             try batch.precheckAll(hashing: checks.contains(.hashes))
             stopped = try !deliver(batch)
-            batch = PrecheckBatch(capacity: 2048)
+            batch = PrecheckBatch(capacity: EventLog.linesPerBatch)
             return !stopped
         }
         var tornTail: TornTail?
@@ -393,7 +396,7 @@ public struct LogLine {
 /// The queue between the thread that checks a long read and the one that consumes it:
 /// a reference type because both threads share it; every field is guarded by `condition`.
 final class ReadPipeline<Chunk>: @unchecked Sendable {
-    /// Batches of about 2048 lines: a few MB in flight.
+    /// Batches in flight (of `EventLog.linesPerBatch` lines each): a few MB.
     static var maxChunks: Int { 4 }
 
     private let condition = NSCondition()
@@ -448,5 +451,104 @@ final class ReadPipeline<Chunk>: @unchecked Sendable {
         condition.broadcast()
         while !producerDone { condition.wait() }
         condition.unlock()
+    }
+}
+
+extension ChainCursor {
+    /// What can be checked of a canonical line without knowing the line before it:
+    /// its envelope's form and its hash. Nil sends the line to the strict path.
+    static func precheck(_ line: UnsafeRawBufferPointer, hashing: Bool = true) -> CanonicalLine? {
+        guard let c = CanonicalLine.scan(line), c.hasWellFormedEnvelope(in: line),
+              !hashing || c.hashMatches(c.computedDigest(of: line), in: line) else { return nil }
+        return c
+    }
+
+    /// Links a prechecked line to the chain without building its event: the next seq,
+    /// `prev` the hash before it, `recorded` not lower. False (and nothing changed) when
+    /// it does not link; the strict path then names the failure.
+    mutating func linkInPlace(_ c: CanonicalLine, line: UnsafeRawBufferPointer, location: LineLocation) -> Bool {
+        guard c.seq == position.seq + 1, ChainCursor.equal(line, c.prev, position.hash),
+              lastRecorded.map({ !ChainCursor.precedes(line, c.recorded, $0) }) ?? true else { return false }
+        position = LogPosition(segment: location.segment, offset: location.offset + location.length, linesBefore: location.line,
+                               seq: c.seq, hash: String(decoding: UnsafeRawBufferPointer(rebasing: line[c.hash]), as: UTF8.self))
+        lastRecorded = String(decoding: UnsafeRawBufferPointer(rebasing: line[c.recorded]), as: UTF8.self)
+        return true
+    }
+
+    static func equal(_ line: UnsafeRawBufferPointer, _ range: Range<Int>, _ text: String) -> Bool {
+        let fast = text.utf8.withContiguousStorageIfAvailable { utf8 in
+            utf8.count == range.count && memcmp(utf8.baseAddress!, line.baseAddress! + range.lowerBound, range.count) == 0
+        }
+        return fast ?? text.utf8.elementsEqual(UnsafeRawBufferPointer(rebasing: line[range]))
+    }
+
+    /// Whether the bytes at `range` sort before `text` (`String`'s `<` for ASCII).
+    static func precedes(_ line: UnsafeRawBufferPointer, _ range: Range<Int>, _ text: String) -> Bool {
+        UnsafeRawBufferPointer(rebasing: line[range]).lexicographicallyPrecedes(text.utf8)
+    }
+}
+
+/// Lines gathered for a read, prechecked on two threads at once. A reference type
+/// (its storage is shared with the worker threads, each writing its own half of `checks`).
+final class PrecheckBatch: @unchecked Sendable {
+    private(set) var bytes: [UInt8] = []
+    private(set) var starts: [Int] = []
+    private(set) var locations: [LineLocation] = []
+    private(set) var checks: [CanonicalLine?] = []
+    /// Lines it holds before it is full.
+    let capacity: Int
+
+    var count: Int { locations.count }
+    var isFull: Bool { count >= capacity }
+
+    init(capacity: Int) {
+        self.capacity = capacity
+        bytes.reserveCapacity(capacity * 512)
+    }
+
+    func append(_ line: UnsafeRawBufferPointer, _ location: LineLocation) {
+        starts.append(bytes.count)
+        bytes.append(contentsOf: line)
+        locations.append(location)
+    }
+
+    func removeAll() {
+        bytes.removeAll(keepingCapacity: true)
+        starts.removeAll(keepingCapacity: true)
+        locations.removeAll(keepingCapacity: true)
+        checks.removeAll(keepingCapacity: true)
+    }
+
+    func withLine<T>(_ index: Int, _ body: (UnsafeRawBufferPointer) throws -> T) rethrows -> T {
+        let end = index + 1 < starts.count ? starts[index + 1] : bytes.count
+        return try bytes.withUnsafeBytes { try body(UnsafeRawBufferPointer(rebasing: $0[starts[index]..<end])) }
+    }
+
+    /// Fills `checks`, the two halves of the batch on two threads; without `hashing`,
+    /// the hashes are left to the strict path.
+    func precheckAll(hashing: Bool = true) throws {
+        let n = count
+        checks = Array(repeating: nil, count: n)
+        guard n > 0 else { return }
+        let halves = n >= 256 && ProcessInfo.processInfo.activeProcessorCount > 1 ? 2 : 1
+        bytes.withUnsafeBytes { raw in
+            checks.withUnsafeMutableBufferPointer { out in
+                let shared = SharedBuffers(raw: raw, out: out, starts: starts)
+                DispatchQueue.concurrentPerform(iterations: halves) { half in
+                    let range = half == 0 ? 0..<(n / halves) : (n / halves)..<n
+                    for index in range {
+                        let end = index + 1 < shared.starts.count ? shared.starts[index + 1] : shared.raw.count
+                        shared.out[index] = ChainCursor.precheck(UnsafeRawBufferPointer(rebasing: shared.raw[shared.starts[index]..<end]), hashing: hashing)
+                    }
+                }
+            }
+        }
+    }
+
+    /// The buffers the worker threads read (the lines) and write (each its own indices).
+    private struct SharedBuffers: @unchecked Sendable {
+        let raw: UnsafeRawBufferPointer
+        let out: UnsafeMutableBufferPointer<CanonicalLine?>
+        let starts: [Int]
     }
 }
