@@ -309,6 +309,14 @@ struct ChainCursor {
     }
 }
 
+extension Event {
+    /// `data.text` when it is a text reference, and `data.ref` of a `text.erased`.
+    public var textReferences: (text: String?, erased: String?) {
+        let text = data["text"]?.stringValue.flatMap { EventLog.isTextReference($0) ? $0 : nil }
+        return (text, type == EventLog.textErasedType ? data["ref"]?.stringValue : nil)
+    }
+}
+
 /// Searching bytes.
 public enum Bytes {
     /// Whether `needle` occurs in `haystack` (`memchr` for its first byte, then `memcmp`).
@@ -369,20 +377,18 @@ public struct LogLine {
     var idString: String { member(\.id, \.id) }
     public var stream: String { member(\.stream, \.stream) }
 
-    /// `data.text` when it is a text reference, and `data.ref` of a `text.erased`: what
-    /// `verify` checks against `attachments/`.
+    /// `Event.textReferences`, read in place: what `verify` checks against `attachments/`
+    /// and a writer keeps.
     public func textReferences() throws -> (text: String?, erased: String?) {
-        let erasure = withType { $0.count == EventLog.textErasedType.utf8.count && $0.elementsEqual(EventLog.textErasedType.utf8) }
         if let canonical, let data {
+            let erasure = withType { $0.count == EventLog.textErasedType.utf8.count && $0.elementsEqual(EventLog.textErasedType.utf8) }
             // Most lines name no text: a byte search decides before any member is read.
             let needle: StaticString = #""text":"sha256-"#
             guard erasure || Bytes.contains(UnsafeRawBufferPointer(rebasing: bytes[canonical.data]), needle) else { return (nil, nil) }
             let text = data.string("text").flatMap { EventLog.isTextReference($0) ? $0 : nil }
             return (text, erasure ? data.string("ref") : nil)
         }
-        let event = try event()
-        let text = event.data["text"]?.stringValue.flatMap { EventLog.isTextReference($0) ? $0 : nil }
-        return (text, erasure ? event.data["ref"]?.stringValue : nil)
+        return try event().textReferences
     }
 
     public var occurred: String { member(\.occurred, \.occurred) }

@@ -80,10 +80,7 @@ struct ValidationContext {
         let summary = try log.readLines(from: position, checks: checks) { line in
             let event = history == nil ? nil : try line.event()
             if let event { history!.append(event) }
-            state.noteStream(line.stream)
-            let (text, erased) = try line.textReferences()
-            if let text { state.noteText(text) }
-            if let erased { state.noteErased(erased) }
+            note(stream: line.stream, texts: try line.textReferences())
             // A correction changes nothing validation reads (see `ValidationState`); a
             // retraction may undo what an earlier event folded in.
             let (kind, meta, retraction) = line.withType {
@@ -108,10 +105,13 @@ struct ValidationContext {
         if refold { try refoldState(log) }
     }
 
-    private mutating func note(_ event: Event) {
-        state.noteStream(event.stream)
-        if case .string(let reference)? = event.data["text"], EventLog.isTextReference(reference) { state.noteText(reference) }
-        if event.type == EventLog.textErasedType, case .string(let reference)? = event.data["ref"] { state.noteErased(reference) }
+    private mutating func note(_ event: Event) { note(stream: event.stream, texts: event.textReferences) }
+
+    /// What validation keeps of every event: its stream, the text it names or erases.
+    private mutating func note(stream: String, texts: (text: String?, erased: String?)) {
+        state.noteStream(stream)
+        if let text = texts.text { state.noteText(text) }
+        if let erased = texts.erased { state.noteErased(erased) }
     }
 
     /// A retraction undid an earlier fact: fold everything again.
