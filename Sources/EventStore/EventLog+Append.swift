@@ -202,7 +202,7 @@ extension EventLog {
             var hasher = SHA256()
             chunk.withUnsafeBytes { hasher.update(UnsafeRawBufferPointer(rebasing: $0[start..<middle])) }
             after.withUnsafeBytes { hasher.update($0) }
-            let hash = SHA256.hexString(hasher.finalize())
+            let hash = Hex.encode(hasher.finalize())
             append(#","hash":""#, to: &chunk)
             chunk.append(contentsOf: hash.utf8)
             chunk.append(UInt8(ascii: "\""))

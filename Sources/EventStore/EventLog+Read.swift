@@ -259,7 +259,7 @@ struct ChainCursor {
             if checks.contains(.hashes) {
                 let digest = canonical.computedDigest(of: line)
                 guard canonical.hashMatches(digest, in: line) else {
-                    throw fail("hash does not match (expected \(SHA256.hexString(digest).prefix(12))…, found \(event.hash.prefix(12))…); the line was changed after it was written")
+                    throw fail("hash does not match (expected \(Hex.encode(digest).prefix(12))…, found \(event.hash.prefix(12))…); the line was changed after it was written")
                 }
             }
             advance(past: event, at: location)

@@ -119,16 +119,13 @@ public struct SHA256: Sendable {
     /// The lower-case hex digest of `bytes`: what `sha256sum` prints, and what the log's
     /// `hash` and `prev` members hold.
     public static func hex(_ bytes: [UInt8]) -> String {
-        hexString(hash(bytes))
+        Hex.encode(hash(bytes))
     }
 
     /// The lower-case hex digest of `bytes`.
     public static func hex(_ bytes: UnsafeRawBufferPointer) -> String {
-        hexString(hash(bytes))
+        Hex.encode(hash(bytes))
     }
-
-    /// `digest` (or any bytes) as lower-case hex, two characters a byte.
-    public static func hexString(_ digest: [UInt8]) -> String { Hex.encode(digest) }
 }
 
 extension SHA256 {

@@ -52,15 +52,15 @@ final class SHA256Tests: XCTestCase {
         var hasher = SHA256()
         hasher.update(UnsafeRawBufferPointer(start: nil, count: 0))
         hasher.update([UInt8]())
-        XCTAssertEqual(SHA256.hexString(hasher.finalize()), empty)
+        XCTAssertEqual(Hex.encode(hasher.finalize()), empty)
     }
 
     func testHexStringIsLowerCaseTwoCharactersPerByte() {
-        XCTAssertEqual(SHA256.hexString([0x00, 0x0f, 0xa0, 0xff, 0x7e]), "000fa0ff7e")
-        XCTAssertEqual(SHA256.hexString([]), "")
+        XCTAssertEqual(Hex.encode([0x00, 0x0f, 0xa0, 0xff, 0x7e]), "000fa0ff7e")
+        XCTAssertEqual(Hex.encode([]), "")
         let digest = SHA256.hash(Array("abc".utf8))
         XCTAssertEqual(digest.count, 32)
-        XCTAssertEqual(SHA256.hexString(digest), SHA256.hex(Array("abc".utf8)))
+        XCTAssertEqual(Hex.encode(digest), SHA256.hex(Array("abc".utf8)))
     }
 
     // MARK: Incremental use
@@ -88,9 +88,9 @@ final class SHA256Tests: XCTestCase {
         let input = Array("The quick brown fox jumps over the lazy dog".utf8)
         var hasher = SHA256()
         hasher.update(input.lazy.map { $0 })  // not contiguous: copied once
-        XCTAssertEqual(SHA256.hexString(hasher.finalize()), "d7a8fbb307d7809469ca9abcb0082e4f8d5651e46d3cdb762d02d0bf37c9e592")
+        XCTAssertEqual(Hex.encode(hasher.finalize()), "d7a8fbb307d7809469ca9abcb0082e4f8d5651e46d3cdb762d02d0bf37c9e592")
         hasher.update("The quick brown fox jumps over the lazy dog".utf8)
-        XCTAssertEqual(SHA256.hexString(hasher.finalize()), "d7a8fbb307d7809469ca9abcb0082e4f8d5651e46d3cdb762d02d0bf37c9e592")
+        XCTAssertEqual(Hex.encode(hasher.finalize()), "d7a8fbb307d7809469ca9abcb0082e4f8d5651e46d3cdb762d02d0bf37c9e592")
     }
 
     func testFinalizeResetsTheHasher() {
@@ -98,7 +98,7 @@ final class SHA256Tests: XCTestCase {
         hasher.update(Array("first".utf8))
         _ = hasher.finalize()
         hasher.update(Array("abc".utf8))
-        XCTAssertEqual(SHA256.hexString(hasher.finalize()), SHA256.hex(Array("abc".utf8)))
+        XCTAssertEqual(Hex.encode(hasher.finalize()), SHA256.hex(Array("abc".utf8)))
     }
 
     // MARK: Against the system's sha256sum
