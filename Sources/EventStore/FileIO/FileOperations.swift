@@ -165,21 +165,21 @@ enum FileIO {
         _ = chmod(path, directoryMode)
     }
 
-    /// Reads a whole (small) file.
+    /// Reads a whole file, into one array sized from the file's length.
     static func readFile(_ path: String) throws(LogError) -> [UInt8] {
         let fd = try open(path, O_RDONLY, operation: "read")
         defer { close(fd) }
-        var result = [UInt8]()
-        var chunk = [UInt8](repeating: 0, count: 65_536)
+        // One byte more than the length, to see the end (or a file that grew meanwhile).
+        var result = [UInt8](repeating: 0, count: try size(of: fd, path: path) + 1)
+        var filled = 0
         while true {
-            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw .io(operation: "read", path: path, errno: errno)
-            }
+            if filled == result.count { result.append(contentsOf: repeatElement(0, count: max(65_536, result.count))) }
+            let n = result.withUnsafeMutableBytes { buffer in retryingEINTR { read(fd, buffer.baseAddress! + filled, buffer.count - filled) } }
+            if n < 0 { throw .io(operation: "read", path: path, errno: errno) }
             if n == 0 { break }
-            result.append(contentsOf: chunk[0..<n])
+            filled += n
         }
+        result.removeLast(result.count - filled)
         return result
     }
 
@@ -206,7 +206,7 @@ enum FileIO {
         try fsyncDirectory(directory, using: ops)
     }
 
-    static func retryingEINTR(_ body: () -> Int32) -> Int32 {
+    static func retryingEINTR<Result: BinaryInteger>(_ body: () -> Result) -> Result {
         while true {
             let result = body()
             if result >= 0 || errno != EINTR { return result }

@@ -30,18 +30,14 @@ struct SegmentReader {
 
     /// The newlines among the first `limit` bytes of a file, however long its lines.
     static func countNewlines(path: String, upTo limit: Int = Int.max) throws -> Int {
-        let fd = Glibc.open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw LogError.io(operation: "open", path: path, errno: errno) }
+        let fd = try FileIO.open(path, O_RDONLY)
         defer { close(fd) }
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
         defer { buffer.deallocate() }
         var count = 0, offset = 0
         while offset < limit {
-            let n = read(fd, buffer.baseAddress!, min(buffer.count, limit - offset))
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw LogError.io(operation: "read", path: path, errno: errno)
-            }
+            let n = FileIO.retryingEINTR { read(fd, buffer.baseAddress!, min(buffer.count, limit - offset)) }
+            if n < 0 { throw LogError.io(operation: "read", path: path, errno: errno) }
             if n == 0 { break }
             var p = buffer.baseAddress!, left = n
             while left > 0, let newline = memchr(p, 0x0A, left) {
@@ -65,8 +61,7 @@ struct SegmentReader {
         tooLong: (Int, Int) throws -> Void,
         _ body: (UnsafeRawBufferPointer, Int, Int) throws -> Bool
     ) throws -> Ending {
-        let fd = Glibc.open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw LogError.io(operation: "open", path: path, errno: errno) }
+        let fd = try FileIO.open(path, O_RDONLY)
         defer { close(fd) }
         if offset > 0, lseek(fd, off_t(offset), SEEK_SET) < 0 { throw LogError.io(operation: "seek", path: path, errno: errno) }
 
@@ -78,11 +73,8 @@ struct SegmentReader {
         var lineNumber = firstLine
 
         while true {
-            let n = read(fd, buffer.baseAddress! + filled, min(capacity - filled, limit - (bufferOffset + filled)))
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw LogError.io(operation: "read", path: path, errno: errno)
-            }
+            let n = FileIO.retryingEINTR { read(fd, buffer.baseAddress! + filled, min(capacity - filled, limit - (bufferOffset + filled))) }
+            if n < 0 { throw LogError.io(operation: "read", path: path, errno: errno) }
             if n == 0 {
                 return filled == 0 ? .clean : .unterminated(offset: bufferOffset, length: filled)
             }
