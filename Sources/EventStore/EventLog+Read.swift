@@ -144,7 +144,7 @@ extension EventLog {
         var stopped = false
         func flush() throws -> Bool {
             guard batch.count > 0 else { return true }
-            try batch.precheckAll(hashing: checks.contains(.hashes))
+            batch.precheckAll(hashing: checks.contains(.hashes))
             stopped = try !deliver(batch)
             batch = PrecheckBatch(capacity: EventLog.linesPerBatch)
             return !stopped
@@ -530,31 +530,11 @@ final class PrecheckBatch: @unchecked Sendable {
         return try bytes.withUnsafeBytes { try body(UnsafeRawBufferPointer(rebasing: $0[starts[index]..<end])) }
     }
 
-    /// Fills `checks`, the two halves of the batch on two threads; without `hashing`,
-    /// the hashes are left to the strict path.
-    func precheckAll(hashing: Bool = true) throws {
-        let n = count
-        checks = Array(repeating: nil, count: n)
-        guard n > 0 else { return }
-        let halves = n >= 256 && ProcessInfo.processInfo.activeProcessorCount > 1 ? 2 : 1
-        bytes.withUnsafeBytes { raw in
-            checks.withUnsafeMutableBufferPointer { out in
-                let shared = SharedBuffers(raw: raw, out: out, starts: starts)
-                DispatchQueue.concurrentPerform(iterations: halves) { half in
-                    let range = half == 0 ? 0..<(n / halves) : (n / halves)..<n
-                    for index in range {
-                        let end = index + 1 < shared.starts.count ? shared.starts[index + 1] : shared.raw.count
-                        shared.out[index] = ChainCursor.precheck(UnsafeRawBufferPointer(rebasing: shared.raw[shared.starts[index]..<end]), hashing: hashing)
-                    }
-                }
-            }
+    /// Fills `checks`, on every core; without `hashing`, the hashes are left to the
+    /// strict path.
+    func precheckAll(hashing: Bool) {
+        checks = Parallel.map(count: count, threshold: 256) { index in
+            withLine(index) { ChainCursor.precheck($0, hashing: hashing) }
         }
-    }
-
-    /// The buffers the worker threads read (the lines) and write (each its own indices).
-    private struct SharedBuffers: @unchecked Sendable {
-        let raw: UnsafeRawBufferPointer
-        let out: UnsafeMutableBufferPointer<CanonicalLine?>
-        let starts: [Int]
     }
 }

@@ -296,26 +296,18 @@ public struct Ledger: Sendable {
         let count = pending.count
         for index in pending.indices where pending[index].occurred == nil { pending[index].occurred = today }
         // Shapes need nothing of the log or of each other: a large batch is checked on every core.
-        var shapeErrors = [ValidationError?](repeating: nil, count: count)
-        pending.withUnsafeBufferPointer { events in
-            shapeErrors.withUnsafeMutableBufferPointer { errors in
-                struct Shared: @unchecked Sendable {
-                    let events: UnsafeBufferPointer<NewEvent>
-                    let errors: UnsafeMutableBufferPointer<ValidationError?>
-                }
-                let shared = Shared(events: events, errors: errors)
-                let parts = events.count < 4096 ? 1 : 4 * max(1, ProcessInfo.processInfo.activeProcessorCount)
-                DispatchQueue.concurrentPerform(iterations: parts) { part in
-                    for index in (shared.events.count * part / parts)..<(shared.events.count * (part + 1) / parts) {
-                        do throws(ValidationError) { _ = try Validator.checkShape(shared.events[index], texts: .raw) } catch { shared.errors[index] = error }
-                    }
-                }
+        let shaped = pending
+        let shapeErrors = Parallel.map(count: count, threshold: 4096) { index -> ValidationError? in
+            do throws(ValidationError) {
+                _ = try Validator.checkShape(shaped[index], texts: .raw)
+                return nil
+            } catch {
+                return error
             }
         }
         for (index, error) in shapeErrors.enumerated() {
             if let error { refusals.append(.init(index: index, error: error)) }
         }
-        shapeErrors = []
         // Events refused by their shape alone are left out, and the rest still checked
         // against the log (writing nothing), so one run reports every refusal.
         let misshapen = Set(refusals.map(\.index))

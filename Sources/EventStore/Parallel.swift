@@ -1,0 +1,34 @@
+import Dispatch
+import Foundation
+
+/// Work split over the cores.
+public enum Parallel {
+    /// `[body(0), body(1), …, body(count - 1)]`, computed in parts on every core once
+    /// `count` reaches `threshold` (below it, or on one core, in order on this thread).
+    /// `body` may run on several threads at once: it must only read what it shares.
+    public static func map<T>(count: Int, threshold: Int, _ body: (Int) -> T) -> [T] {
+        let cores = ProcessInfo.processInfo.activeProcessorCount
+        guard count >= threshold, cores > 1 else { return (0..<count).map(body) }
+        return withoutActuallyEscaping(body) { body in
+            let results = UnsafeMutableBufferPointer<T>.allocate(capacity: count)
+            defer { results.deallocate() }
+            let shared = Shared(body: body, results: results)
+            let parts = 4 * cores
+            DispatchQueue.concurrentPerform(iterations: parts) { part in
+                for index in (count * part / parts)..<(count * (part + 1) / parts) {
+                    (shared.results.baseAddress! + index).initialize(to: shared.body(index))
+                }
+            }
+            let array = Array(results)
+            _ = results.deinitialize()
+            return array
+        }
+    }
+
+    /// What the parts share: `body`, which only reads, and the results, of which each
+    /// part initializes its own slots.
+    private struct Shared<T>: @unchecked Sendable {
+        let body: (Int) -> T
+        let results: UnsafeMutableBufferPointer<T>
+    }
+}
