@@ -282,8 +282,7 @@ extension EventLog {
             }
             if whole > 0 {
                 let lineStart = try findLastNewline(fd: fd, size: whole - 1, path: path).map { $0 + 1 } ?? 0
-                var line = [UInt8](repeating: 0, count: whole - 1 - lineStart)
-                try preadAll(fd: fd, into: &line, at: lineStart, path: path)
+                let line = try FileIO.readBytes(fd, count: whole - 1 - lineStart, at: lineStart, path: path)
                 let head = try checkedHead(line: line, segment: segment, start: lineStart)
                 return Tail(head: head, segment: lastSegment, wholeLength: wholeLength, torn: torn)
             }
@@ -328,48 +327,23 @@ extension EventLog {
         let fd = try FileIO.open(path, O_RDONLY)
         defer { close(fd) }
         guard offset <= (try FileIO.size(of: fd, path: path)) else { return nil }
-        var last = [UInt8](repeating: 0, count: 1)
-        try preadAll(fd: fd, into: &last, at: offset - 1, path: path)
+        let last = try FileIO.readBytes(fd, count: 1, at: offset - 1, path: path)
         guard last[0] == 0x0A else { return nil }
         let start = try findLastNewline(fd: fd, size: offset - 1, path: path).map { $0 + 1 } ?? 0
         guard offset - 1 - start <= EventLog.maxLineBytes else { return nil }
-        var line = [UInt8](repeating: 0, count: offset - 1 - start)
-        try preadAll(fd: fd, into: &line, at: start, path: path)
-        return line
+        return try FileIO.readBytes(fd, count: offset - 1 - start, at: start, path: path)
     }
 
     /// Offset of the last `\n` before `size`, reading backwards in blocks.
     private func findLastNewline(fd: Int32, size: Int, path: String) throws -> Int? {
         var end = size
-        var block = [UInt8](repeating: 0, count: 65_536)
         while end > 0 {
-            let start = max(0, end - block.count)
-            let count = end - start
-            try block.withUnsafeMutableBytes { raw in
-                var done = 0
-                while done < count {
-                    let n = pread(fd, raw.baseAddress! + done, count - done, off_t(start + done))
-                    if n < 0 { if errno == EINTR { continue }; throw LogError.io(operation: "read", path: path, errno: errno) }
-                    if n == 0 { throw LogError.io(operation: "read", path: path, errno: EIO) }
-                    done += n
-                }
-            }
-            if let index = block[0..<count].lastIndex(of: 0x0A) { return start + index }
+            let start = max(0, end - 65_536)
+            let block = try FileIO.readBytes(fd, count: end - start, at: start, path: path)
+            if let index = block.lastIndex(of: 0x0A) { return start + index }
             end = start
         }
         return nil
-    }
-
-    private func preadAll(fd: Int32, into buffer: inout [UInt8], at offset: Int, path: String) throws {
-        try buffer.withUnsafeMutableBytes { raw in
-            var done = 0
-            while done < raw.count {
-                let n = pread(fd, raw.baseAddress! + done, raw.count - done, off_t(offset + done))
-                if n < 0 { if errno == EINTR { continue }; throw LogError.io(operation: "read", path: path, errno: errno) }
-                if n == 0 { throw LogError.io(operation: "read", path: path, errno: EIO) }
-                done += n
-            }
-        }
     }
 
     // MARK: segments and quarantine
@@ -403,8 +377,7 @@ extension EventLog {
         }
         let fd = try FileIO.open("\(path)/\(torn.file)", O_RDONLY)
         defer { close(fd) }
-        var bytes = [UInt8](repeating: 0, count: torn.length)
-        try preadAll(fd: fd, into: &bytes, at: torn.offset, path: "\(path)/\(torn.file)")
+        let bytes = try FileIO.readBytes(fd, count: torn.length, at: torn.offset, path: "\(path)/\(torn.file)")
         // Never replace an earlier copy: a writer that moved a tail aside and then failed
         // leaves the log ending at the same offset, where the next torn tail starts too.
         var name = "\(torn.file).\(torn.offset).torn"

@@ -7,13 +7,28 @@ extension SHA256 {
     /// The HMAC of a message given in parts: `message` feeds them to the hash, so a
     /// large message is not copied together first.
     public static func hmac(key: [UInt8], message: (inout SHA256) -> Void) -> [UInt8] {
-        var block = key.count > 64 ? hash(key) : key
+        HMACKey(key).mac(message)
+    }
+}
+
+/// A key for HMAC-SHA256 with its padded blocks already hashed: the MACs of many small
+/// messages under one key (the pages of a checkpoint) each skip those two blocks.
+public struct HMACKey: Sendable {
+    private var inner = SHA256()
+    private var outer = SHA256()
+
+    public init(_ key: [UInt8]) {
+        var block = key.count > 64 ? SHA256.hash(key) : key
         block += [UInt8](repeating: 0, count: 64 - block.count)
-        var inner = SHA256()
         inner.update(block.map { $0 ^ 0x36 })
-        message(&inner)
-        var outer = SHA256()
         outer.update(block.map { $0 ^ 0x5c })
+    }
+
+    /// The MAC of the message `message` feeds to the hash.
+    public func mac(_ message: (inout SHA256) -> Void) -> [UInt8] {
+        var inner = self.inner
+        message(&inner)
+        var outer = self.outer
         outer.update(inner.finalize())
         return outer.finalize()
     }

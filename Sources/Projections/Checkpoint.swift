@@ -11,12 +11,13 @@ import Foundation
 /// position still carries the seq and hash it names; otherwise it is ignored and
 /// rebuilt. `verify` compares it with a full replay and deletes it when it differs.
 ///
-/// The form on disk (after the MAC line): the format line `recovery-checkpoint/4\n`;
-/// the position's segment, offset, lines before, seq (each 8 bytes, little-endian) and
-/// hash (its length in 8 bytes, then its bytes); then the `ValidationState` with its
-/// index, as it is kept in memory (`ValidationState.encode`). Loading reads the header
-/// and takes the index and the entries as they are: no decoder, no object per entry,
-/// no hashing but the MAC's.
+/// The form on disk: a `PageSealedFile` (sealed page by page) holding the format line
+/// `recovery-checkpoint/4\n`; the position's segment, offset, lines before, seq (each
+/// 8 bytes, little-endian) and hash (its length in 8 bytes, then its bytes); then the
+/// `ValidationState` with its index, as it is kept in memory (`ValidationState.encode`).
+/// Loading reads the header only: a lookup reads the slots and entries it probes,
+/// checking each page's MAC once. No decoder, no object per entry, and an append's
+/// cost does not grow with the checkpoint.
 public struct Checkpoint: Sendable, Equatable {
     public static let fileName = "checkpoint.bin"
     static let magic = Array("recovery-checkpoint/4\n".utf8)
@@ -39,10 +40,14 @@ public struct Checkpoint: Sendable, Equatable {
     static func path(in log: EventLog) -> String { "\(log.path)/\(fileName)" }
 
     /// The checkpoint beside `log`, if there is one that still matches the chain.
+    /// Its state is read in place, each page checked as a lookup reaches it
+    /// (`PageSealedFile`): a page failing its MAC shows in `state.readDamagedCheckpoint`.
     static func load(_ log: EventLog) -> Checkpoint? {
-        guard let bytes = log.readSealedDerivedFile(fileName), let header = Header(bytes),
-              (try? log.lineMatches(before: header.position)) == true else { return nil }
-        return decode(bytes, header: header)
+        guard let file = log.openPageSealedDerivedFile(fileName),
+              let head = file.bytes(0..<min(file.count, Header.maximumLength)), let header = Header(head),
+              (try? log.lineMatches(before: header.position)) == true,
+              let state = ValidationState(sealedIn: file, at: header.end) else { return nil }
+        return Checkpoint(position: header.position, state: state)
     }
 
     /// The checkpoint in `bytes` (the form on disk without the MAC line), or nil.
@@ -53,12 +58,17 @@ public struct Checkpoint: Sendable, Equatable {
 
     /// Writes it atomically (temporary file, fsync, rename). A failure to write is not
     /// an error of the append that triggered it: the next one rebuilds.
+    /// A state over a checkpoint that fails its MAC is not saved, and that checkpoint is
+    /// deleted.
     func save(_ log: EventLog) {
-        try? log.writeSealedDerivedFile(Checkpoint.fileName, bytes: encoded())
+        guard let bytes = encoded() else { try? log.removeDerivedFile(Checkpoint.fileName); return }
+        try? log.writePageSealedDerivedFile(Checkpoint.fileName, bytes: bytes)
     }
 
-    /// The form on disk, without the MAC line.
-    func encoded() -> [UInt8] {
+    /// The contents on disk, inside the page seals; nil when the state is over a
+    /// checkpoint that fails its MAC.
+    func encoded() -> [UInt8]? {
+        guard let state = state.merged() else { return nil }
         var bytes = Checkpoint.magic
         func int(_ value: Int) { withUnsafeBytes(of: Int64(value).littleEndian) { bytes.append(contentsOf: $0) } }
         int(position.segment)
@@ -73,6 +83,9 @@ public struct Checkpoint: Sendable, Equatable {
 
     /// What precedes the state.
     struct Header {
+        /// More than the header takes: the format line, five numbers and a hash.
+        static let maximumLength = 1024
+
         var position: LogPosition
         /// Where the state starts.
         var end: Int

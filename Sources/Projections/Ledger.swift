@@ -358,7 +358,33 @@ public struct Ledger: Sendable {
         var sealedAfter = LogHead.empty
         var draftIndices: [Int] = []
         var drafted: [EventDraft] = []
+        let shapeRefusals = refusals
         func prepare(_ head: LogHead) throws -> [EventDraft] {
+            var drafts = try validatePending(after: head)
+            if context.readDamagedCheckpoint {
+                // A page of the checkpoint failed its MAC as validation read it: what it
+                // answered is void. Validate again against the log alone.
+                try? log.removeDerivedFile(Checkpoint.fileName)
+                context = try ValidationContext.replaying(log)
+                refusals = shapeRefusals
+                drafts = try validatePending(after: head)
+            }
+            if !refusals.isEmpty { throw BatchRefused(refusals: refusals.sorted { $0.index < $1.index }) }
+            if dryRun {
+                // Seal the drafts as they would be written, without writing them.
+                dryRunEvents = try log.sealForPreview(drafts, after: head)
+                return []
+            }
+            // An event another writer appended since its texts were named is not written:
+            // no line names those texts.
+            unusedTexts = textReferences.filter { results[$0.key] != nil }.flatMap(\.value)
+            pending = []
+            drafted = drafts
+            return drafts
+        }
+        /// Catches up with the log to `head` and validates each pending event,
+        /// collecting the refusals.
+        func validatePending(after head: LogHead) throws -> [EventDraft] {
             try context.catchUp(log, to: head)
             caughtUpTo = context.position
             eventsSinceCheckpoint = context.eventsSinceCheckpoint
@@ -387,17 +413,6 @@ public struct Ledger: Sendable {
                 }
                 results.append(nil)
             }
-            if !refusals.isEmpty { throw BatchRefused(refusals: refusals.sorted { $0.index < $1.index }) }
-            if dryRun {
-                // Seal the drafts as they would be written, without writing them.
-                dryRunEvents = try log.sealForPreview(drafts, after: head)
-                return []
-            }
-            // An event another writer appended since its texts were named is not written:
-            // no line names those texts.
-            unusedTexts = textReferences.filter { results[$0.key] != nil }.flatMap(\.value)
-            pending = []
-            drafted = drafts
             return drafts
         }
         var outcome: AppendOutcome

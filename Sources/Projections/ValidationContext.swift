@@ -33,6 +33,10 @@ struct ValidationContext {
 
     var checkpoint: Checkpoint { Checkpoint(position: position, state: state) }
 
+    /// Whether the checkpoint this context was loaded from failed its MAC where it was
+    /// read: every answer since is void (see `Ledger.append`).
+    var readDamagedCheckpoint: Bool { state.readDamagedCheckpoint }
+
     /// Builds the context by reading the whole log (linking seq and prev on the way).
     static func replaying(_ log: EventLog) throws -> ValidationContext {
         var context = ValidationContext()

@@ -52,6 +52,15 @@ struct ValidationState: Sendable {
     private var base = 0
     /// Entries in `storage`.
     private(set) var count = 0
+    /// The checkpoint this state was loaded from, read in place (`SealedLayer`): an
+    /// append looks up a few keys and checks only the pages they lie on. Entries in
+    /// `storage` come first: the keys changed or added since.
+    private var sealed: SealedLayer?
+
+    /// Whether a page of the checkpoint under this state failed its MAC when read:
+    /// then what this state answered is not to be believed, and the caller starts again
+    /// from the log alone.
+    var readDamagedCheckpoint: Bool { sealed?.file.failed ?? false }
 
     init() {}
 
@@ -114,8 +123,14 @@ struct ValidationState: Sendable {
     // MARK: reading
 
     func flags(_ key: String) -> Flags {
-        let key = ValidationState.encode(key)
-        return key.withUnsafeBytes { find($0).map { Flags(rawValue: storage[$0]) } ?? [] }
+        ValidationState.encode(key).withUnsafeBytes { flags(encoded: $0) ?? [] }
+    }
+
+    /// The flags of the key `encode` gave, from this state's own entries or the
+    /// checkpoint under them; nil when it holds no such key.
+    private func flags(encoded key: UnsafeRawBufferPointer) -> Flags? {
+        if let at = find(key) { return Flags(rawValue: storage[at]) }
+        return sealed?.flags(key)
     }
 
     func flags(_ kind: ReferenceKind, _ id: String) -> Flags { flags(ValidationState.key(kind, id)) }
@@ -124,15 +139,31 @@ struct ValidationState: Sendable {
     func isNamedText(_ reference: String) -> Bool { flags(ValidationState.textKey(reference)).contains(.text) }
     func isErasedText(_ reference: String) -> Bool { flags(ValidationState.textKey(reference)).contains(.erased) }
 
-    /// Every entry with its flags, in the order added.
+    /// Every entry with its flags, in the order added (none when the checkpoint under
+    /// this state fails its MAC: see `merged`).
     func forEachEntry(_ body: (String, Flags) -> Void) {
+        guard sealed == nil else { merged()?.forEachEntry(body); return }
+        forEachOwnEntry { key, flags in body(ValidationState.decode(key), flags) }
+    }
+
+    /// The entries in `storage` (not the checkpoint's under them), keys as stored.
+    private func forEachOwnEntry(_ body: (UnsafeRawBufferPointer, Flags) -> Void) {
         storage.withUnsafeBytes { raw in
             var at = base
             while let (start, length) = ValidationState.entry(raw, at: at) {
-                body(ValidationState.decode(UnsafeRawBufferPointer(rebasing: raw[start..<(start + length)])), Flags(rawValue: raw[at]))
+                body(UnsafeRawBufferPointer(rebasing: raw[start..<(start + length)]), Flags(rawValue: raw[at]))
                 at = start + length
             }
         }
+    }
+
+    /// This state in one buffer: the checkpoint under it read whole (every page
+    /// checked), its own entries written over that. Nil when a page fails its MAC.
+    func merged() -> ValidationState? {
+        guard let sealed else { return self }
+        guard let contents = sealed.file.contents(), var whole = ValidationState(decoding: contents, at: sealed.start) else { return nil }
+        forEachOwnEntry { key, flags in whole.update(encoded: key, insert: true) { $0 = flags } }
+        return whole
     }
 
     /// The keys whose flags hold any of `mask`, with those flags: for tests and messages.
@@ -197,6 +228,8 @@ struct ValidationState: Sendable {
     /// Forgets what the facts folded (not the streams and texts) and folds `facts` again:
     /// after a retraction undid one.
     mutating func refold(_ facts: some Sequence<ResolvedEvent>) {
+        // A checkpoint failing its MAC stays under the state, which answers nothing then.
+        if sealed != nil, let whole = merged() { self = whole }
         let base = self.base
         storage.withUnsafeMutableBytes { raw in
             var at = base
@@ -212,20 +245,25 @@ struct ValidationState: Sendable {
 
     /// Changes the flags of `key`; adds it first when `insert` (else an absent key stays absent).
     private mutating func update(_ key: String, insert: Bool = false, _ change: (inout Flags) -> Void) {
-        let key = ValidationState.encode(key)
-        key.withUnsafeBytes { bytes in
-            if let at = find(bytes) {
-                var flags = Flags(rawValue: storage[at])
-                change(&flags)
-                // Written only when it changes: the buffer may be shared with a copy of
-                // this state (a writer keeps one), and a write copies all of it.
-                if flags.rawValue != storage[at] { storage[at] = flags.rawValue }
-            } else if insert {
-                var flags: Flags = []
-                change(&flags)
-                add(bytes, flags: flags)
-            }
+        ValidationState.encode(key).withUnsafeBytes { update(encoded: $0, insert: insert, change) }
+    }
+
+    /// `update` of a key as stored. A key of the checkpoint under this state is copied
+    /// into `storage` when its flags change.
+    private mutating func update(encoded key: UnsafeRawBufferPointer, insert: Bool, _ change: (inout Flags) -> Void) {
+        if let at = find(key) {
+            var flags = Flags(rawValue: storage[at])
+            change(&flags)
+            // Written only when it changes: the buffer may be shared with a copy of
+            // this state (a writer keeps one), and a write copies all of it.
+            if flags.rawValue != storage[at] { storage[at] = flags.rawValue }
+            return
         }
+        let below = sealed?.flags(key)
+        guard below != nil || insert else { return }
+        var flags = below ?? []
+        change(&flags)
+        if flags != below { add(key, flags: flags) }
     }
 
     private mutating func add(_ key: UnsafeRawBufferPointer, flags: Flags) {
@@ -251,6 +289,49 @@ struct ValidationState: Sendable {
         let at = slotsStart + i * width
         return width == 4 ? Int(UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: at, as: UInt32.self)))
                           : Int(truncatingIfNeeded: UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: at, as: UInt64.self)))
+    }
+
+    /// A state as `encode` wrote it into a checkpoint, read from the sealed file where a
+    /// lookup needs it: the slots it probes and the entries they point to, each page
+    /// checked against its MAC on first reading. Never written.
+    private struct SealedLayer: Sendable {
+        let file: PageSealedFile
+        /// Where the state starts in the file's contents.
+        let start: Int
+        let capacity: Int
+        let width: Int
+        let slotsStart: Int
+        let base: Int
+
+        init?(_ file: PageSealedFile, at start: Int) {
+            guard start >= 0, let sizes = file.bytes(start..<(start + 32)),
+                  let (count, capacity, width, entries) = ValidationState.sizes(sizes, at: 0),
+                  ValidationState.sizesAreSound(count: count, capacity: capacity, width: width, entries: entries,
+                                                stateStart: start, total: file.count) else { return nil }
+            (self.file, self.start, self.capacity, self.width) = (file, start, capacity, width)
+            slotsStart = start + 32
+            base = slotsStart + capacity * width
+        }
+
+        func flags(_ key: UnsafeRawBufferPointer) -> Flags? {
+            var flags: Flags?
+            _ = ValidationState.probe(key, capacity: capacity, slot: { i in
+                file.bytes((slotsStart + i * width)..<(slotsStart + (i + 1) * width)).map { bytes in
+                    bytes.withUnsafeBytes { ValidationState.slot($0, 0, slotsStart: 0, width: width) }
+                }
+            }) { entry in
+                // The entry's flags, length and key, if its key is as long as this one.
+                let at = base + entry - 1
+                guard at >= base, at < file.count, let window = file.bytes(at..<min(file.count, at + 6 + key.count)) else { return false }
+                return window.withUnsafeBytes { raw in
+                    guard let (start, length) = ValidationState.entry(raw, at: 0), length == key.count,
+                          key.elementsEqual(UnsafeRawBufferPointer(rebasing: raw[start..<(start + length)])) else { return false }
+                    flags = Flags(rawValue: raw[0])
+                    return true
+                }
+            }
+            return flags
+        }
     }
 
     /// Puts the entry at `offset` into a free slot (the key is known to be absent);
@@ -305,26 +386,33 @@ struct ValidationState: Sendable {
         }
     }
 
-    /// The offset of the entry with `key`, if any.
+    /// The offset of the entry with `key` in `storage`, if any.
     private func find(_ key: UnsafeRawBufferPointer) -> Int? {
-        guard capacity > 0 else { return nil }
-        return storage.withUnsafeBytes { raw in
-            let mask = capacity - 1
-            var i = ValidationState.hash(key) & mask
-            // At most every slot once: the index of a loaded checkpoint is taken as it is,
-            // and whatever it holds must not make a lookup run on or read out of bounds.
-            for _ in 0..<capacity {
-                let entry = slot(raw, i)
-                if entry == 0 { return nil }
+        storage.withUnsafeBytes { raw in
+            ValidationState.probe(key, capacity: capacity, slot: { slot(raw, $0) }) { entry in
                 let at = base + entry - 1
-                if at >= base, let (start, length) = ValidationState.entry(raw, at: at), length == key.count,
-                   key.elementsEqual(UnsafeRawBufferPointer(rebasing: raw[start..<(start + length)])) {
-                    return at
-                }
-                i = (i + 1) & mask
-            }
-            return nil
+                guard at >= base, let (start, length) = ValidationState.entry(raw, at: at), length == key.count else { return false }
+                return key.elementsEqual(UnsafeRawBufferPointer(rebasing: raw[start..<(start + length)]))
+            }.map { base + $0 - 1 }
         }
+    }
+
+    /// The open-addressing search both layers share: the slot value (an entry's offset
+    /// from the entries' start, plus 1) of the entry `holds` says has `key`. `slot(i)`
+    /// reads slot `i`: 0 when empty, nil when unreadable (a page failing its MAC),
+    /// which ends the search.
+    private static func probe(_ key: UnsafeRawBufferPointer, capacity: Int, slot: (Int) -> Int?, holds: (Int) -> Bool) -> Int? {
+        guard capacity > 0 else { return nil }
+        let mask = capacity - 1
+        var i = hash(key) & mask
+        // At most every slot once: the index of a loaded checkpoint is taken as it is,
+        // and whatever it holds must not make a lookup run on or read out of bounds.
+        for _ in 0..<capacity {
+            guard let entry = slot(i), entry != 0 else { return nil }
+            if holds(entry) { return entry }
+            i = (i + 1) & mask
+        }
+        return nil
     }
 
     /// The entry at `at`: where its key starts and its length; nil at the end of the
@@ -359,30 +447,53 @@ struct ValidationState: Sendable {
     /// entries' length in bytes (8 bytes each, little-endian); then the buffer from the
     /// index on, as it is in memory.
     func encode(into bytes: inout [UInt8]) {
+        precondition(sealed == nil, "a state over a checkpoint is encoded merged (`merged`)")
         for value in [count, capacity, width, storage.count - base] {
             withUnsafeBytes(of: UInt64(truncatingIfNeeded: value).littleEndian) { bytes.append(contentsOf: $0) }
         }
         bytes.append(contentsOf: storage[slotsStart...])
     }
 
+    /// The state `encode` wrote at `start` of `file`'s contents, read in place: nothing
+    /// is read until a lookup needs it. Nil when the sizes do not add up.
+    init?(sealedIn file: PageSealedFile, at start: Int) {
+        guard let layer = SealedLayer(file, at: start) else { return nil }
+        sealed = layer
+    }
+
     /// The state `encode` wrote at `start` of `bytes`, which must end with it; nil when
     /// the sizes do not add up. `bytes` becomes the state's buffer as it is: nothing is
     /// copied, hashed or placed.
     init?(decoding bytes: [UInt8], at start: Int) {
-        guard start >= 0, bytes.count - start >= 32 else { return nil }
-        let (count, capacity, width, entries) = bytes.withUnsafeBytes { raw in
-            func int(_ i: Int) -> Int { Int(truncatingIfNeeded: UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: start + 8 * i, as: UInt64.self))) }
-            return (int(0), int(1), int(2), int(3))
-        }
-        guard count >= 0, count <= bytes.count, capacity >= 0, capacity <= bytes.count, entries >= 0, entries <= bytes.count,
-              capacity & (capacity - 1) == 0, count * 4 <= capacity * 3, width == 4 || width == 8,
-              start + 32 + capacity * width + entries == bytes.count else { return nil }
+        guard let (count, capacity, width, entries) = ValidationState.sizes(bytes, at: start),
+              ValidationState.sizesAreSound(count: count, capacity: capacity, width: width, entries: entries,
+                                            stateStart: start, total: bytes.count) else { return nil }
         storage = bytes
         slotsStart = start + 32
         self.capacity = capacity
         self.width = width
         base = slotsStart + capacity * width
         self.count = count
+    }
+}
+
+extension ValidationState {
+    /// The four sizes `encode` writes first, read at `start` of `bytes`.
+    fileprivate static func sizes(_ bytes: [UInt8], at start: Int) -> (count: Int, capacity: Int, width: Int, entries: Int)? {
+        guard start >= 0, bytes.count - start >= 32 else { return nil }
+        return bytes.withUnsafeBytes { raw in
+            func int(_ i: Int) -> Int { Int(truncatingIfNeeded: UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: start + 8 * i, as: UInt64.self))) }
+            return (int(0), int(1), int(2), int(3))
+        }
+    }
+
+    /// Whether sizes read from a checkpoint describe a state that fills the rest of a
+    /// buffer of `total` bytes from `stateStart` exactly, with an index that lookups
+    /// may trust to stay in bounds.
+    fileprivate static func sizesAreSound(count: Int, capacity: Int, width: Int, entries: Int, stateStart: Int, total: Int) -> Bool {
+        count >= 0 && count <= total && capacity >= 0 && capacity <= total && entries >= 0 && entries <= total
+            && capacity & (capacity - 1) == 0 && count * 4 <= capacity * 3 && (width == 4 || width == 8)
+            && stateStart + 32 + capacity * width + entries == total
     }
 }
 
@@ -407,9 +518,10 @@ extension ValidationState: Equatable {
     /// Whether both hold the same keys with the same flags of `mask` (a key with none
     /// of them counts as absent).
     func same(as other: ValidationState, in mask: Flags) -> Bool {
+        guard let this = merged(), let other = other.merged() else { return false }
         var same = true
         var present = 0
-        forEachEntry { key, flags in
+        this.forEachEntry { key, flags in
             let kept = flags.intersection(mask)
             guard same, !kept.isEmpty else { return }
             present += 1

@@ -31,7 +31,7 @@ final class CheckpointSealTests: XCTestCase {
         let attributes = try FileManager.default.attributesOfItem(atPath: key)
         XCTAssertEqual((attributes[.posixPermissions] as? Int), 0o600)
         XCTAssertEqual((attributes[.size] as? Int), 32)
-        XCTAssertTrue(try String(contentsOf: file("checkpoint.bin"), encoding: .isoLatin1).hasPrefix("hmac-sha256 "))
+        XCTAssertTrue(try String(contentsOf: file("checkpoint.bin"), encoding: .isoLatin1).hasPrefix("recovery-sealed-pages/1\n"))
     }
 
     func testAnEditedKPICheckpointIsNotBelieved() throws {

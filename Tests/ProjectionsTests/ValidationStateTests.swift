@@ -172,7 +172,7 @@ final class ValidationStateTests: XCTestCase {
 
         let position = LogPosition(segment: 3, offset: 12_345, linesBefore: 17, seq: 5_000, hash: String(repeating: "ab", count: 32))
         let checkpoint = Checkpoint(position: position, state: state)
-        let bytes = checkpoint.encoded()
+        let bytes = try XCTUnwrap(checkpoint.encoded())
         let decoded = try XCTUnwrap(Checkpoint.decode(bytes))
         XCTAssertEqual(decoded.position, position)
         XCTAssertEqual(decoded, checkpoint)
@@ -186,8 +186,8 @@ final class ValidationStateTests: XCTestCase {
             grown.noteStream("unit/new-\(i)")
         }
         XCTAssertEqual(grown.entries(all), state.entries(all))
-        XCTAssertEqual(try XCTUnwrap(Checkpoint.decode(Checkpoint(position: position, state: grown).encoded())), Checkpoint(position: position, state: state))
-        XCTAssertEqual(Checkpoint.decode(Checkpoint(position: .start, state: ValidationState()).encoded()), Checkpoint(position: .start, state: ValidationState()))
+        XCTAssertEqual(try XCTUnwrap(Checkpoint.decode(XCTUnwrap(Checkpoint(position: position, state: grown).encoded()))), Checkpoint(position: position, state: state))
+        XCTAssertEqual(Checkpoint.decode(try XCTUnwrap(Checkpoint(position: .start, state: ValidationState()).encoded())), Checkpoint(position: .start, state: ValidationState()))
         XCTAssertNotEqual(Checkpoint(position: position, state: grown), Checkpoint(position: position, state: ValidationState()), "streams and texts count")
 
         // Cut short, one byte more, another format, sizes that do not add up: not read.
@@ -264,21 +264,26 @@ final class ValidationStateTests: XCTestCase {
         XCTAssertEqual(loaded, replayed.checkpoint)
         XCTAssertEqual(try f.ledger.checkCheckpoint(), .matches)
 
-        // A byte changed anywhere after the MAC line: the MAC fails and the checkpoint is not used.
+        // A byte changed anywhere (the sealed head, a page's MAC, the contents): the head's
+        // MAC fails and the checkpoint is not loaded, or the page's does once it is read,
+        // and the state read over it answers nothing. Verify deletes it either way.
         let path = Checkpoint.path(in: f.log)
         let sealed = try Data(contentsOf: URL(fileURLWithPath: path))
-        let macEnd = try XCTUnwrap(sealed.firstIndex(of: 0x0A))
-        for at in [macEnd + 1, macEnd + 40, sealed.count / 2, sealed.count - 1] {
+        for at in [0, 30, 60, 80, 100, sealed.count / 2, sealed.count - 1] {
             var edited = sealed
             edited[at] ^= 0x20
             try edited.write(to: URL(fileURLWithPath: path))
-            XCTAssertNil(Checkpoint.load(f.log), "byte \(at) changed")
-            XCTAssertEqual(try ValidationContext.load(f.log).checkpoint, replayed.checkpoint)
+            if let loaded = Checkpoint.load(f.log) {
+                XCTAssertNotEqual(loaded, replayed.checkpoint, "byte \(at) changed")
+                XCTAssertTrue(loaded.state.readDamagedCheckpoint, "byte \(at) changed")
+                XCTAssertNil(loaded.encoded(), "byte \(at) changed")
+            }
+            XCTAssertEqual(try f.ledger.checkCheckpoint(), .deleted, "byte \(at) changed")
         }
         // Sealed with the right key but not what this code writes: ignored too, and verify deletes it.
-        var garbled = replayed.checkpoint.encoded()
+        var garbled = try XCTUnwrap(replayed.checkpoint.encoded())
         garbled.append(0x01)
-        try f.log.writeSealedDerivedFile(Checkpoint.fileName, bytes: garbled)
+        try f.log.writePageSealedDerivedFile(Checkpoint.fileName, bytes: garbled)
         XCTAssertNil(Checkpoint.load(f.log))
         XCTAssertEqual(try ValidationContext.load(f.log).checkpoint, replayed.checkpoint)
         XCTAssertEqual(try f.ledger.checkCheckpoint(), .deleted)

@@ -206,6 +206,28 @@ enum FileIO {
         try fsyncDirectory(directory, using: ops)
     }
 
+    /// Fills `buffer` from `offset` of the file; the file ending first is an I/O error.
+    static func preadAll(_ fd: Int32, into buffer: UnsafeMutableRawBufferPointer, at offset: Int, path: String) throws(LogError) {
+        var done = 0
+        while done < buffer.count {
+            let n = retryingEINTR { pread(fd, buffer.baseAddress! + done, buffer.count - done, off_t(offset + done)) }
+            if n < 0 { throw .io(operation: "read", path: path, errno: errno) }
+            if n == 0 { throw .io(operation: "read", path: path, errno: EIO) }
+            done += n
+        }
+    }
+
+    /// `count` bytes from `offset` of the file.
+    static func readBytes(_ fd: Int32, count: Int, at offset: Int, path: String) throws(LogError) -> [UInt8] {
+        var bytes = [UInt8](repeating: 0, count: count)
+        var failure: LogError?
+        bytes.withUnsafeMutableBytes { raw in
+            do throws(LogError) { try preadAll(fd, into: raw, at: offset, path: path) } catch { failure = error }
+        }
+        if let failure { throw failure }
+        return bytes
+    }
+
     static func retryingEINTR<Result: BinaryInteger>(_ body: () -> Result) -> Result {
         while true {
             let result = body()
