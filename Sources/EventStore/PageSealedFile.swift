@@ -43,6 +43,9 @@ public final class PageSealedFile: @unchecked Sendable {
     /// (the writer validating an append), which is why it may be unchecked `Sendable`.
     private var pages: [Int: [UInt8]] = [:]
 
+    /// How many pages were read and checked so far.
+    public var pagesChecked: Int { pages.count }
+
     /// Opens `path` and checks its head; nil when it is missing, not of this form, or
     /// the head's MAC does not match.
     init?(path: String, name: String, key: [UInt8]) {

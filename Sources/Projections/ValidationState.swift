@@ -62,6 +62,9 @@ struct ValidationState: Sendable {
     /// from the log alone.
     var readDamagedCheckpoint: Bool { sealed?.file.failed ?? false }
 
+    /// The pages of the checkpoint under this state that lookups have read so far.
+    var checkpointPagesRead: Int { sealed?.file.pagesChecked ?? 0 }
+
     init() {}
 
     // MARK: keys

@@ -301,4 +301,55 @@ final class ValidationStateTests: XCTestCase {
         model.learn(from: report)
         XCTAssertEqual(try XCTUnwrap(Checkpoint.load(f.log)), try ValidationContext.replaying(f.log).checkpoint)
     }
+
+    func testAStateOverASealedCheckpointAnswersAndChangesAsOneInMemory() throws {
+        let f = try LedgerFixture(self)
+        var rng = SplitMix64(seed: 12)
+        func unit(_ i: Int) -> JSONObject { JSONObject(["unit": .string("u\(i)"), "name": .string("U")]) }
+        func team(_ i: Int) -> JSONObject { JSONObject(["team": .string("t\(i)"), "name": .string("T"), "unit": .string("u0")]) }
+        // Enough keys for a checkpoint of a few hundred pages.
+        var memory = ValidationState()
+        for i in 0..<60_000 {
+            memory.noteStream("unit/u\(i)")
+            if i % 3 == 0 { memory.apply(type: "unit.registered", data: unit(i)) }
+            if i % 5 == 0 { memory.apply(type: "team.established", data: team(i)) }
+        }
+        Checkpoint(position: .start, state: memory).save(f.log)
+        let loaded = try XCTUnwrap(Checkpoint.load(f.log))
+        var over = loaded.state
+        let pages = (FileIO_size(Checkpoint.path(in: f.log)) + 4095) / 4096
+        XCTAssertGreaterThan(pages, 250)
+        XCTAssertEqual(over.checkpointPagesRead, 1, "loading reads the first page (the header) only")
+        for i in 0..<20 { XCTAssertEqual(over.flags(.unit, "u\(i * 997)"), memory.flags(.unit, "u\(i * 997)")) }
+        XCTAssertLessThan(over.checkpointPagesRead, 20 * 4, "a lookup reads the few pages it probes")
+
+        // The same changes to both, on keys old and new: the same answers.
+        for _ in 0..<3_000 {
+            let i = Int.random(in: 0..<70_000, using: &rng)
+            switch Int.random(in: 0..<5, using: &rng) {
+            case 0: over.noteStream("unit/u\(i)"); memory.noteStream("unit/u\(i)")
+            case 1: over.apply(type: "unit.registered", data: unit(i)); memory.apply(type: "unit.registered", data: unit(i))
+            case 2: over.apply(type: "team.established", data: team(i)); memory.apply(type: "team.established", data: team(i))
+            case 3: over.apply(type: "team.closed", data: team(i)); memory.apply(type: "team.closed", data: team(i))
+            default: over.noteText("sha256-\(i)"); memory.noteText("sha256-\(i)")
+            }
+            XCTAssertEqual(over.flags(.team, "t\(i)"), memory.flags(.team, "t\(i)"))
+            XCTAssertEqual(over.flags(.unit, "u\(i)"), memory.flags(.unit, "u\(i)"))
+        }
+        XCTAssertFalse(over.readDamagedCheckpoint)
+        XCTAssertEqual(over.entries(ValidationState.everything), memory.entries(ValidationState.everything))
+        XCTAssertEqual(Checkpoint(position: .start, state: over), Checkpoint(position: .start, state: memory))
+        // Saved again, merged into one buffer: it loads as the state in memory.
+        Checkpoint(position: .start, state: over).save(f.log)
+        XCTAssertEqual(try XCTUnwrap(Checkpoint.load(f.log)), Checkpoint(position: .start, state: memory))
+        // Folded again (after a retraction), it leaves the checkpoint for one buffer.
+        var refolded = try XCTUnwrap(Checkpoint.load(f.log)).state
+        memory.refold(EmptyCollection<ResolvedEvent>())
+        refolded.refold(EmptyCollection<ResolvedEvent>())
+        XCTAssertEqual(refolded.entries(ValidationState.everything), memory.entries(ValidationState.everything))
+    }
+}
+
+private func FileIO_size(_ path: String) -> Int {
+    (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
 }
