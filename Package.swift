@@ -12,7 +12,10 @@ let package = Package(
     targets: [
         .target(name: "EventStore"),
         .target(name: "Projections", dependencies: ["EventStore"]),
-        .executableTarget(name: "recoveryctl", dependencies: ["EventStore", "Projections"]),
+        // Release builds link the Swift runtime into the binary: an append is one short
+        // process, and loading the runtime's shared libraries was most of its start-up.
+        .executableTarget(name: "recoveryctl", dependencies: ["EventStore", "Projections"],
+                          linkerSettings: [.unsafeFlags(["-static-stdlib"], .when(platforms: [.linux], configuration: .release))]),
         .testTarget(name: "EventStoreTests", dependencies: ["EventStore"]),
         // Golden files are read from disk by path (never bundled), so they are excluded.
         .testTarget(name: "ProjectionsTests", dependencies: ["Projections", "EventStore"], exclude: ["Golden"]),

@@ -1,4 +1,8 @@
-import Foundation
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// What an append did.
 public struct AppendOutcome: Sendable, Equatable {
@@ -28,7 +32,7 @@ extension EventLog {
 
     /// How long a writer waits for the lock: `RECOVERY_LOCK_TIMEOUT` seconds, else 10.
     public static var defaultLockTimeout: Double {
-        ProcessInfo.processInfo.environment["RECOVERY_LOCK_TIMEOUT"].flatMap(Double.init) ?? 10
+        getenv("RECOVERY_LOCK_TIMEOUT").flatMap { Double(String(cString: $0)) } ?? 10
     }
 
     /// Appends the events `prepare` returns, all or nothing, durably.

@@ -1,4 +1,9 @@
-import Foundation
+import Dispatch
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// Free text kept out of the lines (SPEC §3, texts): `attachments/REF`, where REF is
 /// `sha256-` and the hex SHA-256 of the file's bytes, and the file starts with a random

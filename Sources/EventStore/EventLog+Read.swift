@@ -1,6 +1,7 @@
-import Foundation
 #if canImport(Glibc)
 import Glibc
+#elseif canImport(Darwin)
+import Darwin
 #endif
 
 /// A place between two lines of the log, from which a reader can resume: the segment,
@@ -93,7 +94,7 @@ extension EventLog {
             return true
         }
         let tornTail: TornTail?
-        if ProcessInfo.processInfo.activeProcessorCount > 1, (try? bytesToRead(from: position)) ?? 0 > EventLog.pipelineThreshold {
+        if Parallel.cores > 1, (try? bytesToRead(from: position)) ?? 0 > EventLog.pipelineThreshold {
             tornTail = try readPipelined(from: position, checks: checks, consume)
         } else {
             tornTail = try precheckedBatches(from: position, checks: checks, deliver: consume)
@@ -118,7 +119,7 @@ extension EventLog {
     private func readPipelined(from position: LogPosition, checks: ReadChecks, _ consume: (PrecheckBatch) throws -> Bool) throws -> TornTail? {
         let pipe = ReadPipeline<PrecheckBatch>()
         let log = self
-        let producer = Thread {
+        DetachedThread.start {
             do {
                 let tornTail = try log.precheckedBatches(from: position, checks: checks) { pipe.put($0) }
                 pipe.finish(tornTail: tornTail, error: nil)
@@ -126,7 +127,6 @@ extension EventLog {
                 pipe.finish(tornTail: nil, error: error)
             }
         }
-        producer.start()
         defer { pipe.cancelAndWait() }
         while let batch = pipe.take() {
             if try !consume(batch) { return nil }
@@ -405,7 +405,7 @@ final class ReadPipeline<Chunk>: @unchecked Sendable {
     /// Batches in flight (of `EventLog.linesPerBatch` lines each): a few MB.
     static var maxChunks: Int { 4 }
 
-    private let condition = NSCondition()
+    private let condition = ConditionLock()
     private var chunks: [Chunk] = []
     private var finished = false
     private var cancelled = false

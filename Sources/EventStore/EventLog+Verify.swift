@@ -1,4 +1,3 @@
-import Foundation
 
 /// What `verify` found (SPEC §6: `{"ok","events","head","tornTail","erasedTexts","error"}`).
 public struct VerifyReport: Sendable, Equatable {

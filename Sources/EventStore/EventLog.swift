@@ -1,4 +1,8 @@
-import Foundation
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// A log directory (SPEC §1): the manifest, the segments `events-NNNNNN.jsonl`,
 /// `quarantine/`, `attachments/` and `LOCK`.
@@ -43,10 +47,10 @@ public struct EventLog: Sendable {
         if FileIO.exists(path) && !FileIO.isDirectory(path) {
             throw .notALog(path: path, reason: "it exists and is not a directory")
         }
-        if FileIO.isDirectory(path), let entries = try? FileManager.default.contentsOfDirectory(atPath: path), !entries.isEmpty {
+        if FileIO.isDirectory(path), let entries = try? FileIO.directoryEntries(path), !entries.isEmpty {
             throw .notALog(path: path, reason: "the directory is not empty; init wants a new or empty directory")
         }
-        guard TimeZone(identifier: timeZone) != nil else { throw .invalidInput("unknown time zone \"\(timeZone)\"") }
+        guard ZoneRules(identifier: timeZone) != nil else { throw .invalidInput("unknown time zone \"\(timeZone)\"") }
         guard segmentSize >= 4096 else { throw .invalidInput("segment size must be at least 4096 bytes") }
 
         let existed = FileIO.isDirectory(path)
@@ -73,7 +77,7 @@ public struct EventLog: Sendable {
     }
 
     /// The zone plain dates are read in.
-    public var timeZone: TimeZone { TimeZone(identifier: manifest.timeZone) ?? TimeZone(identifier: "UTC")! }
+    public var timeZone: ZoneRules { ZoneRules(identifier: manifest.timeZone) ?? .utc }
 
     // MARK: segments
 
@@ -93,10 +97,7 @@ public struct EventLog: Sendable {
     /// The segment numbers on disk, in order. Throws when none exists or when the
     /// numbering has a gap (a whole file missing from the middle of the log).
     func segmentNumbers() throws(LogError) -> [Int] {
-        let names: [String]
-        do { names = try FileManager.default.contentsOfDirectory(atPath: path) } catch {
-            throw .io(operation: "list", path: path, errno: (error as NSError).code == NSFileReadNoPermissionError ? EACCES : EIO)
-        }
+        let names = try FileIO.directoryEntries(path)
         let numbers = names.compactMap(EventLog.segmentNumber).sorted()
         guard !numbers.isEmpty else { throw .notALog(path: path, reason: "it has no events-000001.jsonl") }
         for (index, number) in numbers.enumerated() where number != index + 1 {

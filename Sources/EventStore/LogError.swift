@@ -106,8 +106,9 @@ import Glibc
 import Darwin
 #endif
 
-enum SystemError {
-    static func message(_ code: Int32) -> String {
+public enum SystemError {
+    /// The system's text for an errno value (`strerror`).
+    public static func message(_ code: Int32) -> String {
         String(cString: strerror(code))
     }
 

@@ -1,13 +1,20 @@
 import Dispatch
-import Foundation
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// Work split over the cores.
 public enum Parallel {
+    /// The processors online (at least 1), counted once.
+    public static let cores: Int = max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
+
     /// `[body(0), body(1), …, body(count - 1)]`, computed in parts on every core once
     /// `count` reaches `threshold` (below it, or on one core, in order on this thread).
     /// `body` may run on several threads at once: it must only read what it shares.
     public static func map<T>(count: Int, threshold: Int, _ body: (Int) -> T) -> [T] {
-        let cores = ProcessInfo.processInfo.activeProcessorCount
+        let cores = Parallel.cores
         guard count >= threshold, cores > 1 else { return (0..<count).map(body) }
         return withoutActuallyEscaping(body) { body in
             let results = UnsafeMutableBufferPointer<T>.allocate(capacity: count)

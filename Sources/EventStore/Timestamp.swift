@@ -1,4 +1,8 @@
-import Foundation
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// The two clocks of SPEC §2: `recorded` (UTC, milliseconds, set by the store) and
 /// `occurred` (a plain date, or a date-time with `Z` or an offset).
@@ -34,16 +38,7 @@ public enum Timestamp {
         }
 
         /// Days since 1970-01-01 (proleptic Gregorian).
-        public var daysSinceEpoch: Int {
-            // Howard Hinnant's days_from_civil.
-            let y = month <= 2 ? year - 1 : year
-            let era = (y >= 0 ? y : y - 399) / 400
-            let yoe = y - era * 400
-            let mp = (month + 9) % 12
-            let doy = (153 * mp + 2) / 5 + day - 1
-            let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
-            return era * 146097 + doe - 719468
-        }
+        public var daysSinceEpoch: Int { Timestamp.daysFromCivil(year: year, month: month, day: day) }
 
         public init(daysSinceEpoch z0: Int) {
             let z = z0 + 719468
@@ -67,6 +62,18 @@ public enum Timestamp {
         public static func < (a: CalendarDate, b: CalendarDate) -> Bool {
             (a.year, a.month, a.day) < (b.year, b.month, b.day)
         }
+    }
+
+    /// Days since 1970-01-01 of a date (proleptic Gregorian; not checked), by Howard
+    /// Hinnant's days_from_civil.
+    static func daysFromCivil(year: Int, month: Int, day: Int) -> Int {
+        let y = month <= 2 ? year - 1 : year
+        let era = (y >= 0 ? y : y - 399) / 400
+        let yoe = y - era * 400
+        let mp = (month + 9) % 12
+        let doy = (153 * mp + 2) / 5 + day - 1
+        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
+        return era * 146097 + doe - 719468
     }
 
     public static func isLeapYear(_ year: Int) -> Bool {
@@ -171,9 +178,9 @@ public enum Timestamp {
     /// The instant a wall-clock time in `zone` names: the earlier one in a repeated hour;
     /// for a time the clocks skip, the time read with the offset before the skip, so a
     /// skipped midnight (summer time starting at 00:00) gives the day's first instant.
-    public static func millis(of date: CalendarDate, secondsIntoDay: Int, in zone: TimeZone) -> Int64 {
+    public static func millis(of date: CalendarDate, secondsIntoDay: Int, in zone: ZoneRules) -> Int64 {
         let local = Int64(date.daysSinceEpoch) * 86_400 + Int64(secondsIntoDay)
-        func offset(_ seconds: Int64) -> Int64 { Int64(zone.secondsFromGMT(for: Date(timeIntervalSince1970: TimeInterval(seconds)))) }
+        func offset(_ seconds: Int64) -> Int64 { Int64(zone.secondsFromGMT(atUnixSeconds: seconds)) }
         // With the offsets in force a day before and a day after, each candidate is the
         // local time read in one of them; a candidate is right when its own offset agrees.
         let candidates = [local - offset(local - 86_400), local - offset(local + 86_400)]
@@ -182,19 +189,19 @@ public enum Timestamp {
     }
 
     /// The first millisecond of a day in `zone`.
-    public static func startOfDay(_ date: CalendarDate, in zone: TimeZone) -> Int64 {
+    public static func startOfDay(_ date: CalendarDate, in zone: ZoneRules) -> Int64 {
         millis(of: date, secondsIntoDay: 0, in: zone)
     }
 
     /// The last millisecond of a day in `zone`.
-    public static func endOfDay(_ date: CalendarDate, in zone: TimeZone) -> Int64 {
+    public static func endOfDay(_ date: CalendarDate, in zone: ZoneRules) -> Int64 {
         millis(of: CalendarDate(daysSinceEpoch: date.daysSinceEpoch + 1), secondsIntoDay: 0, in: zone) - 1
     }
 
     /// The calendar date of an instant in `zone`.
-    public static func calendarDate(ofMillis millis: Int64, in zone: TimeZone) -> CalendarDate {
+    public static func calendarDate(ofMillis millis: Int64, in zone: ZoneRules) -> CalendarDate {
         let seconds = floorDiv(millis, 1000)
-        let offset = Int64(zone.secondsFromGMT(for: Date(timeIntervalSince1970: TimeInterval(seconds))))
+        let offset = Int64(zone.secondsFromGMT(atUnixSeconds: seconds))
         return CalendarDate(daysSinceEpoch: Int(floorDiv(seconds + offset, 86_400)))
     }
 

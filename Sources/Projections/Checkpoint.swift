@@ -1,5 +1,4 @@
 import EventStore
-import Foundation
 
 /// The validation state at a position of the log, kept in `checkpoint.bin` beside it so
 /// an append reads only what was appended since, not the whole log (README,

@@ -38,11 +38,11 @@ public struct ResolvedEvent: Sendable, Equatable {
 
     /// Whether this fact counts at the valid time `validAt` (milliseconds; nil: always):
     /// its `occurred`, as corrected, is not later. Plain dates start at midnight in `zone`.
-    public func isValid(at validAt: Int64?, in zone: TimeZone) -> Bool {
+    public func isValid(at validAt: Int64?, in zone: ZoneRules) -> Bool {
         ResolvedEvent.isValid(occurred: occurred, at: validAt, in: zone)
     }
 
-    static func isValid(occurred: String, at validAt: Int64?, in zone: TimeZone) -> Bool {
+    static func isValid(occurred: String, at validAt: Int64?, in zone: ZoneRules) -> Bool {
         guard let validAt else { return true }
         // A plain date two days before the valid time's UTC date is before it in any
         // zone (offsets stay within ±1 day): no time zone needed for most facts.
@@ -110,14 +110,13 @@ public struct History: Sendable {
 
     /// The facts in seq order, those whose `occurred` lies at or before `validAt`
     /// (milliseconds; nil: all of them). Plain dates start at midnight in `zone`.
-    public func facts(validAt: Int64?, in zone: TimeZone) -> [ResolvedEvent] {
+    public func facts(validAt: Int64?, in zone: ZoneRules) -> [ResolvedEvent] {
         events.filter { $0.isFact && $0.isValid(at: validAt, in: zone) }
     }
 
-    public static func instant(ofOccurred occurred: String, in zone: TimeZone) -> Int64? {
+    public static func instant(ofOccurred occurred: String, in zone: ZoneRules) -> Int64? {
         if let date = Timestamp.CalendarDate(occurred) { return Timestamp.startOfDay(date, in: zone) }
         return Timestamp.parseOffsetDateTime(occurred)
     }
 }
 
-import Foundation

@@ -1,5 +1,4 @@
 import EventStore
-import Foundation
 
 /// One row of SPEC §5's KPI table.
 public struct KPIRow: Sendable, Equatable {
@@ -34,7 +33,7 @@ public enum KPI {
     /// - Parameters:
     ///   - validAt: the valid time in milliseconds; periods holding it are still running.
     ///   - zone: the log's time zone, in which occurred dates fall into periods.
-    public static func rows(of state: ProjectState, validAt: Int64, in zone: TimeZone) -> [KPIRow] {
+    public static func rows(of state: ProjectState, validAt: Int64, in zone: ZoneRules) -> [KPIRow] {
         var rows: [KPIRow] = []
         let today = Timestamp.calendarDate(ofMillis: validAt, in: zone)
 

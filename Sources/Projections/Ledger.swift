@@ -1,5 +1,4 @@
 import EventStore
-import Foundation
 
 /// The log read as the project's record: appends validated against the catalog and the
 /// state at the head, and reads at any `asOf` / `validAt` (SPEC §3–5).
@@ -26,7 +25,7 @@ public struct Ledger: Sendable {
         /// Milliseconds; now when not given.
         public var validAt: Int64
         public var validAtGiven: Bool
-        public var timeZone: TimeZone
+        public var timeZone: ZoneRules
         var source: ViewSource
 
         /// The facts valid at `validAt`, corrections applied.
@@ -257,7 +256,7 @@ public struct Ledger: Sendable {
     }
 
     /// A time given on the command line: a plain date is the end of that day in `zone`.
-    public static func instant(_ text: String, option: String, zone: TimeZone) throws(ValidationError) -> Int64 {
+    public static func instant(_ text: String, option: String, zone: ZoneRules) throws(ValidationError) -> Int64 {
         if let date = Timestamp.CalendarDate(text) { return Timestamp.endOfDay(date, in: zone) }
         if let millis = Timestamp.parseOffsetDateTime(text) { return millis }
         throw ValidationError(option, "\"\(text)\" is not a real date YYYY-MM-DD or a date-time with Z or an offset (like 2021-06-30T12:00:00+02:00)")
@@ -563,7 +562,7 @@ extension Amendments {
 final class ViewSource: @unchecked Sendable {
     /// The valid time the state and rows are for; nil when only a history was given.
     let validAt: Int64?
-    private let lock = NSLock()
+    private let lock = Lock()
     private var cachedState: ProjectState?
     private var cachedRows: [KPIRow]?
     private var cachedHistory: History?

@@ -1,5 +1,4 @@
 import EventStore
-import Foundation
 
 /// Why an event was refused: the member (a path such as `data.participants.cpi`) and
 /// the reason. Nothing is written when one is thrown.
@@ -88,7 +87,7 @@ enum Validator {
         }
         if let match = CPRGuard.firstMatch(in: .object(scanned)) {
             // A member name can be the number itself; the error must not repeat it.
-            let place = match.path.replacingOccurrences(of: match.match, with: "…")
+            let place = match.path.replacing(match.match, with: "…")
             throw ValidationError(place.isEmpty ? path : "\(path).\(place)", cprReason)
         }
         if type.name == "event.corrected" && !partial && data["changes"] == nil && data["occurred"] == nil {
@@ -177,7 +176,7 @@ enum Validator {
             guard Catalog.kpiNames.contains(s) else { throw ValidationError(path, "\"\(s)\" is not a KPI (one of \(Catalog.kpiNames.joined(separator: ", ")))") }
         case .scope:
             let s = try string()
-            let parts = s.components(separatedBy: "->")
+            let parts = s.split(separator: "->", omittingEmptySubsequences: false).map(String.init)
             guard (parts.count == 1 || parts.count == 2) && parts.allSatisfy(Catalog.isSlug) else {
                 throw ValidationError(path, "\"\(s)\" is not a scope (an id, \"project\", or FROM->TO)")
             }

@@ -1,5 +1,4 @@
 import EventStore
-import Foundation
 
 /// What an append validates against: the state at the head (what exists, is closed,
 /// employed or open, and the streams and texts the log names: `ValidationState`), and

@@ -1,4 +1,8 @@
-import Foundation
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// The arguments as the kernel gave them. `CommandLine.arguments` repairs invalid UTF-8
 /// with U+FFFD, which would write a changed value into a log that can never be edited;
@@ -16,8 +20,23 @@ func validatedArguments() -> Result<[String], CLIFailure> {
     return .success(arguments)
 }
 
-let dispatcher = Dispatcher(
-    commands: CommandTable.all + CommandSpec.testingCommands, environment: ProcessInfo.processInfo.environment)
+/// The environment as `NAME=value` pairs (invalid UTF-8 repaired with U+FFFD; the
+/// first of a repeated name counts, as for `getenv`).
+func environmentVariables() -> [String: String] {
+    var variables: [String: String] = [:]
+    var entry = environ
+    while let pointer = entry.pointee {
+        let text = String(cString: pointer)
+        if let equals = text.firstIndex(of: "=") {
+            let name = String(text[..<equals])
+            if variables[name] == nil { variables[name] = String(text[text.index(after: equals)...]) }
+        }
+        entry += 1
+    }
+    return variables
+}
+
+let dispatcher = Dispatcher(commands: CommandTable.all + CommandSpec.testingCommands, environment: environmentVariables())
 let status: Int32
 do {
     status = try dispatcher.run(validatedArguments().get())

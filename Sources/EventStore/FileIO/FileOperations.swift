@@ -51,14 +51,24 @@ public struct SystemFileOperations: FileOperations {
     public func syncfs(_ fd: Int32) -> Int32 { FileIO.systemSyncfs(fd) }
 }
 
+/// Writing a whole file for callers outside the store, such as a report.
+public enum AtomicFile {
+    /// Writes `bytes` to `path` through a temporary file beside it, fsync and rename:
+    /// a reader sees the old file or the new one, never a part. The file gets the mode
+    /// of any new file (0666 less the umask). Throws `LogError.io`.
+    public static func write(_ bytes: [UInt8], to path: String) throws(LogError) {
+        try FileIO.writeFileAtomically(bytes, to: path, directory: EventLog.parentDirectory(of: path), mode: nil)
+    }
+}
+
 /// Low-level helpers shared by the store's files. Every failure becomes `LogError.io`
 /// naming the operation and the path.
 enum FileIO {
     static let fileMode: mode_t = 0o640
     static let directoryMode: mode_t = 0o750
 
-    static func open(_ path: String, _ flags: Int32, operation: String = "open") throws(LogError) -> Int32 {
-        let fd = retryingEINTR { Glibc.open(path, flags | O_CLOEXEC, fileMode) }
+    static func open(_ path: String, _ flags: Int32, operation: String = "open", creationMode: mode_t = fileMode) throws(LogError) -> Int32 {
+        let fd = retryingEINTR { Glibc.open(path, flags | O_CLOEXEC, creationMode) }
         guard fd >= 0 else { throw .io(operation: operation, path: path, errno: errno) }
         return fd
     }
@@ -165,6 +175,24 @@ enum FileIO {
         _ = chmod(path, directoryMode)
     }
 
+    /// The names in a directory, without `.` and `..`, in the order the system gives them.
+    static func directoryEntries(_ path: String) throws(LogError) -> [String] {
+        guard let directory = opendir(path) else { throw .io(operation: "list", path: path, errno: errno) }
+        defer { closedir(directory) }
+        var names: [String] = []
+        while true {
+            errno = 0
+            guard let entry = readdir(directory) else {
+                if errno != 0 { throw .io(operation: "list", path: path, errno: errno) }
+                return names
+            }
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
+            }
+            if name != "." && name != ".." { names.append(name) }
+        }
+    }
+
     /// Reads a whole file, into one array sized from the file's length.
     static func readFile(_ path: String) throws(LogError) -> [UInt8] {
         let fd = try open(path, O_RDONLY, operation: "read")
@@ -184,12 +212,14 @@ enum FileIO {
     }
 
     /// Writes a new file whole and durably: a temporary file, fsync, rename, fsync of
-    /// the directory. A reader sees the old file or the new one, never a part.
-    static func writeFileAtomically(_ bytes: [UInt8], to path: String, directory: String, using ops: FileOperations = SystemFileOperations()) throws(LogError) {
+    /// the directory. A reader sees the old file or the new one, never a part. The file
+    /// gets `mode`; nil gives it the mode of any new file (0666 less the umask).
+    static func writeFileAtomically(_ bytes: [UInt8], to path: String, directory: String, mode: mode_t? = fileMode,
+                                    using ops: FileOperations = SystemFileOperations()) throws(LogError) {
         let temporary = "\(path).tmp-\(getpid())"
-        let fd = try open(temporary, O_WRONLY | O_CREAT | O_TRUNC, operation: "create")
+        let fd = try open(temporary, O_WRONLY | O_CREAT | O_TRUNC, operation: "create", creationMode: mode ?? 0o666)
         do throws(LogError) {
-            _ = fchmod(fd, fileMode)
+            if let mode { _ = fchmod(fd, mode) }
             try writeAll(fd, bytes, path: temporary, originalLength: 0, using: ops)
             try fsync(fd, path: temporary, using: ops)
             close(fd)

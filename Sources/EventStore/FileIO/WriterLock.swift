@@ -1,4 +1,8 @@
-import Foundation
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// The pre-append state of a batch being written, kept in `LOCK` until its fsync.
 struct BatchJournal: Equatable {

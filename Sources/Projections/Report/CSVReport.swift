@@ -1,4 +1,3 @@
-import Foundation
 
 /// The KPI rows as CSV (RFC 4180): the header `kpi,scope,period,actual,target,met`,
 /// one record per row in `kpi --json` order, CRLF line ends.
@@ -25,6 +24,11 @@ public enum CSVReport {
     /// A field, quoted when it holds a comma, a quote or a line break; quotes doubled.
     static func field(_ value: String) -> String {
         guard value.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" || $0 == "\r\n" }) else { return value }
-        return "\"" + value.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+        var quoted = String.UnicodeScalarView()
+        for scalar in value.unicodeScalars {
+            if scalar == "\"" { quoted.append(scalar) }
+            quoted.append(scalar)
+        }
+        return "\"" + String(quoted) + "\""
     }
 }

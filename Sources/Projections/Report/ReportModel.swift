@@ -1,5 +1,4 @@
 import EventStore
-import Foundation
 
 /// What the evaluation report says (SPEC §7), computed from one view of the log and
 /// free of layout: the HTML and Markdown writers only arrange these values.
@@ -197,7 +196,7 @@ public struct ReportModel: Sendable {
 
         handoverQuarters = ReportModel.quarters(state.handoverQuarters)
         handoverRoutes = rows("handovers.started").map { started in
-            let ends = started.scope.components(separatedBy: "->")
+            let ends = started.scope.split(separator: "->", omittingEmptySubsequences: false).map(String.init)
             return HandoverRoute(scope: started.scope, from: ends.first ?? started.scope, to: ends.count > 1 ? ends[1] : "",
                                  started: started, completed: row("handovers.completed", started.scope),
                                  open: row("handovers.open", started.scope), withPeer: row("handovers.with-peer", started.scope),

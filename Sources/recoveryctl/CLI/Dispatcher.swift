@@ -1,5 +1,3 @@
-import Foundation
-
 /// Routes a command line to a command: handles the global options, `help`, `--help`
 /// and `--version`, parses the command's arguments, runs it, and reports errors.
 struct Dispatcher: Sendable {
@@ -218,13 +216,7 @@ struct Dispatcher: Sendable {
         case let error as any CLIFailureConvertible:
             return report(error.cliFailure)
         default:
-            let description: String
-            if let localized = (error as? any LocalizedError)?.errorDescription {
-                description = localized
-            } else {
-                description = String(describing: error)
-            }
-            Output.write("Error: \(description)\n", to: .stderr)
+            Output.write("Error: \(String(describing: error))\n", to: .stderr)
             return ExitStatus.environment
         }
     }

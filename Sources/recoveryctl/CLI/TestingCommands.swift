@@ -1,4 +1,4 @@
-import Foundation
+import EventStore
 
 /// Hidden commands that let the end-to-end tests reach the parser, the error
 /// reporting and `Table` without depending on any real command.
@@ -72,7 +72,7 @@ extension CommandSpec {
 }
 
 private enum ParseCheck {
-    struct Parsed: Encodable {
+    struct Parsed {
         var command: String
         var positionals: [String]
         var first: String?
@@ -87,6 +87,22 @@ private enum ParseCheck {
         var other: Bool
         var asOf: String?
         var validAt: String?
+
+        /// As JSON, keys sorted, members that are nil left out.
+        var document: JSONValue {
+            func strings(_ values: [String]) -> JSONValue { .array(values.map(JSONValue.string)) }
+            var object = JSONObject([
+                "command": .string(command), "positionals": strings(positionals), "rest": strings(rest),
+                "logPath": .string(logPath), "json": .bool(json), "values": strings(values),
+                "choiceGiven": .bool(choiceGiven), "flag": .bool(flag), "other": .bool(other),
+            ])
+            object["first"] = first.map(JSONValue.string)
+            object["number"] = number.map(JSONValue.integer)
+            object["choice"] = choice.map(JSONValue.string)
+            object["asOf"] = asOf.map(JSONValue.string)
+            object["validAt"] = validAt.map(JSONValue.string)
+            return .object(object)
+        }
     }
 
     struct Convertible: CLIFailureConvertible {
@@ -127,10 +143,7 @@ private enum ParseCheck {
             other: invocation.flag("other"),
             asOf: invocation.asOf,
             validAt: invocation.validAt)
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        let data = try encoder.encode(parsed)
-        Output.writeLine(String(decoding: data, as: UTF8.self))
+        Output.writeLine(CanonicalJSON.string(parsed.document))
         return ExitStatus.success
     }
 }

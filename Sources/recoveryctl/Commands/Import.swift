@@ -1,5 +1,10 @@
 import EventStore
-import Foundation
+import Dispatch
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import Projections
 
 extension Commands {
@@ -87,7 +92,7 @@ struct ImportRows {
     static func jsonLines(_ bytes: ArraySlice<UInt8>, actor: String, progress: Progress) -> ImportRows {
         bytes.withUnsafeBytes { raw in
             // Parts of at least 1 MiB, cut after a newline.
-            let cores = max(1, ProcessInfo.processInfo.activeProcessorCount)
+            let cores = Parallel.cores
             let parts = raw.count < 1 << 20 ? 1 : min(4 * cores, max(1, raw.count >> 20))
             var cuts = [0]
             for part in 1..<max(parts, 1) {
@@ -107,11 +112,13 @@ struct ImportRows {
             }
             let results = Parts(count: ranges.count)
             let input = Parts.Input(raw: raw, ranges: ranges, firstLines: firstLines, totalPieces: lines + 1, progress: progress)
+            // The bar is drawn by the thread that called, which takes parts too.
+            let caller = Caller()
             DispatchQueue.concurrentPerform(iterations: ranges.count) { index in
                 let part = jsonLines(UnsafeRawBufferPointer(rebasing: input.raw[input.ranges[index]]), firstLine: input.firstLines[index],
                                      totalPieces: input.totalPieces, actor: actor)
                 let finished = results.set(index, part, bytes: input.ranges[index].count)
-                if Thread.isMainThread { input.progress.update(finished, of: input.raw.count) }
+                if caller.isCurrent { input.progress.update(finished, of: input.raw.count) }
             }
             var rows = ImportRows()
             rows.events.reserveCapacity(results.parts.reduce(0) { $0 + ($1?.events.count ?? 0) })
@@ -253,7 +260,7 @@ struct ImportRows {
 
 /// The results of the parts of a file read at once, each set by one thread.
 private final class Parts: @unchecked Sendable {
-    private let lock = NSLock()
+    private let lock = Lock()
     private(set) var parts: [ImportRows?]
 
     init(count: Int) { parts = Array(repeating: nil, count: count) }
@@ -286,6 +293,12 @@ private final class Parts: @unchecked Sendable {
         let totalPieces: Int
         let progress: Progress
     }
+}
+
+/// The thread that made it, to tell it from the others of a `concurrentPerform`.
+private struct Caller: @unchecked Sendable {
+    private let thread = pthread_self()
+    var isCurrent: Bool { pthread_equal(thread, pthread_self()) != 0 }
 }
 
 /// Reading an import file.

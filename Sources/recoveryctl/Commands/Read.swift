@@ -100,7 +100,7 @@ extension Commands {
         lines.append(("prev", event.prev))
         lines.append(("hash", event.hash))
         let width = lines.map(\.0.count).max() ?? 0
-        for (key, value) in lines { Output.writeLine(key.padding(toLength: width, withPad: " ", startingAt: 0) + "  " + value) }
+        for (key, value) in lines { Output.writeLine(key + String(repeating: " ", count: max(0, width - key.count)) + "  " + value) }
         if let by = resolved.retractedBy { Output.writeLine("\nRetracted by seq \(by): it counts for nothing.") }
         for correction in related where correction.type == History.correctedType {
             Output.writeLine("\nCorrected by seq \(correction.seq) (\(correction.recorded)): \(Audit.summary(of: correction, targetSeq: event.seq)); reason: \(correction.data["reason"]?.stringValue ?? "")")

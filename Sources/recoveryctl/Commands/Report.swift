@@ -1,5 +1,4 @@
 import EventStore
-import Foundation
 import Projections
 
 extension Commands {
@@ -23,7 +22,7 @@ extension Commands {
             Output.write(document)
             return ExitStatus.success
         }
-        try writeAtomically(Data(document.utf8), to: out)
+        try writeAtomically(Array(document.utf8), to: out)
         if invocation.json {
             session.printJSON(.object(JSONObject([
                 "out": .string(out), "format": .string(format.rawValue), "lang": .string(language.rawValue),
@@ -47,12 +46,11 @@ extension Commands {
 
     /// Writes a temporary file next to `path`, then renames it over `path`: a reader
     /// sees the old report or the new one, never a part.
-    private static func writeAtomically(_ data: Data, to path: String) throws {
-        let url = URL(fileURLWithPath: path)
+    private static func writeAtomically(_ bytes: [UInt8], to path: String) throws {
         do {
-            try data.write(to: url, options: .atomic)
+            try AtomicFile.write(bytes, to: path)
         } catch {
-            let reason = (error as NSError).localizedFailureReason ?? error.localizedDescription
+            let reason = if case .io(_, _, let code) = error { SystemError.message(code) } else { error.description }
             throw CLIFailure.environment("cannot write \(path): \(reason)",
                                          hint: "Check that the directory exists and that you may write to it.")
         }

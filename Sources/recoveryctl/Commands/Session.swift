@@ -1,5 +1,9 @@
 import EventStore
-import Foundation
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import Projections
 
 /// What every command needs from its invocation: the log, the actor, the way to print.
@@ -80,14 +84,8 @@ struct Session {
     static func textArgument(_ text: String, member: String) throws -> String {
         guard text.hasPrefix("@") else { return text }
         let path = String(text.dropFirst())
-        let data: Data
-        if path == "-" {
-            data = FileHandle.standardInput.readDataToEndOfFile()
-        } else {
-            guard let read = FileManager.default.contents(atPath: path) else {
-                throw CLIFailure.invalidInput("\(member): cannot read \(path)", hint: "Check the path; @FILE reads the value from a file.")
-            }
-            data = read
+        guard let data = ImportFile.read(path) else {
+            throw CLIFailure.invalidInput("\(member): cannot read \(path)", hint: "Check the path; @FILE reads the value from a file.")
         }
         guard let string = String(validating: data, as: UTF8.self) else {
             throw CLIFailure.invalidInput("\(member): \(path) is not valid UTF-8")
@@ -96,12 +94,12 @@ struct Session {
     }
 
     /// A date (and time) in the log's time zone, for tables.
-    static func localDate(ofRecorded recorded: String, zone: TimeZone, withTime: Bool = true) -> String {
+    static func localDate(ofRecorded recorded: String, zone: ZoneRules, withTime: Bool = true) -> String {
         guard let millis = Timestamp.millis(ofRecorded: recorded) else { return recorded }
         if !withTime { return Timestamp.calendarDate(ofMillis: millis, in: zone).description }
         let seconds = Int(millis / 1000)
         let date = Timestamp.calendarDate(ofMillis: millis, in: zone)
-        let offset = zone.secondsFromGMT(for: Date(timeIntervalSince1970: TimeInterval(seconds)))
+        let offset = zone.secondsFromGMT(atUnixSeconds: Int64(seconds))
         let local = ((seconds + offset) % 86_400 + 86_400) % 86_400
         func pad(_ v: Int) -> String { v < 10 ? "0\(v)" : "\(v)" }
         return "\(date) \(pad(local / 3600)):\(pad(local / 60 % 60))"
