@@ -14,6 +14,11 @@ extension EventLog {
         try FileIO.writeFileAtomically(bytes, to: "\(path)/\(name)", directory: path, using: fileOperations)
     }
 
+    public func hasDerivedFile(_ name: String) -> Bool {
+        EventLog.checkDerivedName(name)
+        return FileIO.exists("\(path)/\(name)")
+    }
+
     public func removeDerivedFile(_ name: String) throws(LogError) {
         EventLog.checkDerivedName(name)
         if unlink("\(path)/\(name)") != 0 && errno != ENOENT { throw .io(operation: "delete", path: "\(path)/\(name)", errno: errno) }

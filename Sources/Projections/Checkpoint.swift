@@ -123,8 +123,7 @@ extension Ledger {
         // Rows kept for `kpi` are not checked here (that is a whole KPI computation):
         // after a verify, the next `kpi` computes them again from the verified log.
         try? log.removeDerivedFile(KPICheckpoint.fileName)
-        let path = Checkpoint.path(in: log)
-        guard FileManager.default.fileExists(atPath: path) else { return .absent }
+        guard log.hasDerivedFile(Checkpoint.fileName) else { return .absent }
         if let stored = Checkpoint.load(log) {
             var replayed = ValidationContext()
             // Right after `verify` hashed every line: the replay need not hash them again.
@@ -160,7 +159,7 @@ struct KPICheckpoint {
     var day: String
     var rows: [KPIRow]
 
-    init(position: LogPosition, recorded: String?, validAt: Int64, zone: TimeZone, rows: [KPIRow]) {
+    init(position: LogPosition, recorded: String?, validAt: Int64, zone: ZoneRules, rows: [KPIRow]) {
         self.position = position
         self.recorded = recorded
         self.validAt = validAt

@@ -149,7 +149,7 @@ final class AttachmentBatchTests: XCTestCase {
         _ = try ledger.append(largeBatch(1, count: 280))
         _ = try ledger.append(largeBatch(2, count: 280))
         // The first batch went into segment 1 (it was not full), the second into a new one.
-        XCTAssertTrue(Foundation.FileManager.default.fileExists(atPath: "\(log.path)/\(EventLog.segmentName(2))"))
+        XCTAssertTrue(FileManager.default.fileExists(atPath: "\(log.path)/\(EventLog.segmentName(2))"))
         let checkpoint = try XCTUnwrap(Checkpoint.load(log))
         XCTAssertEqual(checkpoint.position.segment, 2)
         XCTAssertEqual(try ledger.checkCheckpoint(), .matches)

@@ -62,7 +62,7 @@ final class FastPathTests: XCTestCase {
     func testTheFastPathNeverAcceptsWhatTheStrictParserRefuses() throws {
         let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent().appendingPathComponent("shared/testdata/JSONTestSuite/test_parsing").standardizedFileURL
-        guard Foundation.FileManager.default.fileExists(atPath: folder.path) else {
+        guard FileManager.default.fileExists(atPath: folder.path) else {
             throw XCTSkip("JSONTestSuite not found at \(folder.path); these cases were NOT run")
         }
         let names = try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0.hasSuffix(".json") }.sorted()
@@ -256,7 +256,7 @@ final class FastPathTests: XCTestCase {
         let checkpointPath = "\(f.path)/\(KPICheckpoint.fileName)"
         let cold = try f.ledger.view(now: FastPathTests.now)
         let coldRows = cold.kpis
-        XCTAssertTrue(Foundation.FileManager.default.fileExists(atPath: checkpointPath), "a cold read at the head keeps its rows")
+        XCTAssertTrue(FileManager.default.fileExists(atPath: checkpointPath), "a cold read at the head keeps its rows")
         XCTAssertNotNil(KPICheckpoint.load(f.log, validAt: FastPathTests.now))
         let warm = try f.ledger.view(now: FastPathTests.now)
         XCTAssertEqual(warm.kpis, coldRows)
