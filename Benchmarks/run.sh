@@ -179,8 +179,8 @@ echo "== $largest: time travel (--as-of $asof, the recorded time of seq $middle)
 measure "kpi --as-of middle" "$largest" "$recoveryctl --log $dir kpi --json --as-of $asof >/dev/null"
 measure "kpi --valid-at 2022-06-30" "$largest" "$recoveryctl --log $dir kpi --json --valid-at 2022-06-30 >/dev/null"
 
-# What starting the process costs, the floor under one append: ours (Swift runtime and
-# Foundation, linked dynamically as `swift build` links them) and sqlite3's.
+# What starting the process costs, the floor under one append: ours (the Swift runtime
+# linked into the release binary, no Foundation) and sqlite3's.
 measure "process start" "$largest" "$recoveryctl --version >/dev/null"
 measure "sqlite3 start" "$largest" "sqlite3 :memory: 'select 1' >/dev/null"
 
