@@ -23,8 +23,9 @@ public struct EventLog: Sendable {
     /// The longest line, newline included (SPEC §2).
     public static let maxLineBytes = 1 << 20
 
-    /// Opens an existing log. Throws `.notALog` when `path` holds none and
-    /// `.unsupportedFormat` for a manifest of another format.
+    /// Opens an existing log. Throws `.notALog` when `path` holds none,
+    /// `.unsupportedFormat` for a manifest of another format, and `.unknownTimeZone`
+    /// when this machine has no rules for the manifest's time zone.
     public init(path: String, fileOperations: any FileOperations = SystemFileOperations()) throws(LogError) {
         self.path = path
         self.fileOperations = fileOperations
@@ -34,6 +35,11 @@ public struct EventLog: Sendable {
         let manifestPath = "\(path)/\(EventLog.manifestName)"
         guard FileIO.exists(manifestPath) else { throw .notALog(path: path, reason: "it has no manifest.json") }
         manifest = try Manifest(bytes: FileIO.readFile(manifestPath), path: path)
+        // Plain dates are read in the manifest's zone; without its rules every answer
+        // bounded by a date would shift without a word, so the log is not opened.
+        guard ZoneRules(identifier: manifest.timeZone) != nil else {
+            throw .unknownTimeZone(path: path, zone: manifest.timeZone, database: ZoneRules.databaseDirectory)
+        }
     }
 
     /// Creates an empty log: the directory (0750), `manifest.json`, the first segment

@@ -44,6 +44,8 @@ public enum LogError: Error, Sendable, Equatable, CustomStringConvertible {
     case io(operation: String, path: String, errno: Int32)
     /// Another writer held the lock longer than the wait allows (exit 5).
     case lockTimeout(path: String, seconds: Double)
+    /// This machine has no rules for the zone the log reads plain dates in (exit 5).
+    case unknownTimeZone(path: String, zone: String, database: String)
     /// `expectSeq` or an id reused with other content (exit 3).
     case conflict(String)
     /// Input the store itself refuses, such as an over-long line (exit 1).
@@ -54,7 +56,7 @@ public enum LogError: Error, Sendable, Equatable, CustomStringConvertible {
         case .invalidInput: 1
         case .conflict: 3
         case .integrity: 4
-        case .notALog, .alreadyExists, .unsupportedFormat, .io, .lockTimeout: 5
+        case .notALog, .alreadyExists, .unsupportedFormat, .io, .lockTimeout, .unknownTimeZone: 5
         }
     }
 
@@ -70,6 +72,8 @@ public enum LogError: Error, Sendable, Equatable, CustomStringConvertible {
             "integrity failure: \(failure)"
         case .io(let operation, let path, let code):
             "\(operation) \(path): \(SystemError.message(code))"
+        case .unknownTimeZone(let path, let zone, let database):
+            "the log at \(path) reads plain dates in the time zone \"\(zone)\", which the tz database in \(database) does not have"
         case .lockTimeout(let path, let seconds):
             "another writer held \(path) for more than \(SystemError.formatSeconds(seconds)); nothing was written"
         case .conflict(let message):
@@ -92,6 +96,8 @@ public enum LogError: Error, Sendable, Equatable, CustomStringConvertible {
             "The disk is full; the log still ends at its last whole line. Free space and try again."
         case .io(_, _, let code) where code == EACCES || code == EPERM || code == EROFS:
             "Check the permissions of the log directory (files 0640, directories 0750) and who you are running as."
+        case .unknownTimeZone:
+            "Install the tzdata package, or set TZDIR to a directory holding the tz database; nothing was read or written."
         case .lockTimeout:
             "Try again when the other writer is done; RECOVERY_LOCK_TIMEOUT sets the wait in seconds."
         default:

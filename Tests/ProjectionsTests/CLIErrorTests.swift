@@ -73,6 +73,23 @@ final class CLIErrorTests: XCTestCase {
         XCTAssertEqual(try sandbox.segmentBytes(), before)
     }
 
+    func testALogWhoseTimeZoneThisMachineLacksIsRefusedWithExitFive() throws {
+        try makeLog()
+        let before = try sandbox.segmentBytes()
+        // A tz database without Europe/Copenhagen (the log's zone): read in another zone,
+        // every period and date would shift, so nothing is answered.
+        let database = sandbox.directory.appending("zoneinfo").path
+        try FileManager.default.createDirectory(atPath: database, withIntermediateDirectories: true)
+        let message = #"the log at log reads plain dates in the time zone "Europe/Copenhagen", which the tz database in \#(database) does not have"#
+        for args in [["kpi"], ["state"], ["verify"], ["append", "unit.registered", "unit=x", "name=X"]] {
+            let result = sandbox.run(args, env: ["TZDIR": database])
+            assertFailure(result, status: 5, startsWith: message)
+            XCTAssertTrue(result.stderr.contains("Install the tzdata package"), result.stderr)
+        }
+        XCTAssertEqual(try sandbox.segmentBytes(), before)
+        XCTAssertEqual(sandbox.run(["kpi"]).status, 0, "with the system's database it opens")
+    }
+
     // MARK: Lock, permission
 
     func testALockHeldTooLongTimesOutWithExitFiveAndWritesNothing() throws {
