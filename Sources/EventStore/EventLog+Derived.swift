@@ -10,8 +10,13 @@ extension EventLog {
 
     /// Writes a derived file atomically; its name must not be one the log itself uses.
     public func writeDerivedFile(_ name: String, bytes: [UInt8]) throws(LogError) {
+        try writeDerivedFile(name, parts: [bytes])
+    }
+
+    /// `writeDerivedFile` of `parts` one after another, without joining them first.
+    func writeDerivedFile(_ name: String, parts: [[UInt8]]) throws(LogError) {
         EventLog.checkDerivedName(name)
-        try FileIO.writeFileAtomically(bytes, to: "\(path)/\(name)", directory: path, using: fileOperations)
+        try FileIO.writeFileAtomically(parts: parts, to: "\(path)/\(name)", directory: path, using: fileOperations)
     }
 
     public func hasDerivedFile(_ name: String) -> Bool {
@@ -30,7 +35,7 @@ extension EventLog {
     public func writeSealedDerivedFile(_ name: String, bytes: [UInt8]) throws(LogError) {
         guard let key = CheckpointKey.load() else { return }
         let mac = Array("hmac-sha256 \(Hex.encode(EventLog.seal(bytes[...], named: name, key: key)))\n".utf8)
-        try writeDerivedFile(name, bytes: mac + bytes)
+        try writeDerivedFile(name, parts: [mac, bytes])
     }
 
     /// The contents of a derived file written by `writeSealedDerivedFile`, or nil when it

@@ -145,9 +145,9 @@ public final class PageSealedFile: @unchecked Sendable {
         }
     }
 
-    /// The file's bytes for `contents`: head, MACs and contents, the MACs computed on
-    /// every core.
-    static func sealed(_ contents: [UInt8], name: String, key: [UInt8]) -> [UInt8] {
+    /// What goes before `contents` in the file: the head and the pages' MACs, computed
+    /// on every core.
+    static func seal(_ contents: [UInt8], name: String, key: [UInt8]) -> [UInt8] {
         let key = HMACKey(key)
         let name = Array(name.utf8) + [0]
         var generator = SystemRandomNumberGenerator()
@@ -162,9 +162,9 @@ public final class PageSealedFile: @unchecked Sendable {
                 return pageMAC(key, name, nonce, number, UnsafeRawBufferPointer(rebasing: raw[start..<min(start + pageSize, contents.count)]))
             }
         }
-        file.reserveCapacity(file.count + pageCount * macLength + contents.count)
+        file.reserveCapacity(file.count + pageCount * macLength)
         for mac in macs { file += mac }
-        return file + contents
+        return file
     }
 }
 
@@ -173,7 +173,7 @@ extension EventLog {
     /// nothing when there is no key.
     public func writePageSealedDerivedFile(_ name: String, bytes: [UInt8]) throws(LogError) {
         guard let key = CheckpointKey.load() else { return }
-        try writeDerivedFile(name, bytes: PageSealedFile.sealed(bytes, name: name, key: key))
+        try writeDerivedFile(name, parts: [PageSealedFile.seal(bytes, name: name, key: key), bytes])
     }
 
     /// A derived file written by `writePageSealedDerivedFile`, its head checked; nil when

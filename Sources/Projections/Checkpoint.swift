@@ -175,7 +175,9 @@ struct KPICheckpoint {
             "seq": .integer(position.seq), "hash": .string(position.hash), "recorded": recorded.map(JSONValue.string) ?? .null,
             "validAt": .integer(Int(validAt)), "day": .string(day),
         ])
-        try? log.writeSealedDerivedFile(KPICheckpoint.fileName, bytes: KPIRow.encode(rows, in: header) + [0x0A])
+        var bytes = KPIRow.encode(rows, in: header)
+        bytes.append(0x0A)
+        try? log.writeSealedDerivedFile(KPICheckpoint.fileName, bytes: bytes)
     }
 
     /// The checkpoint beside `log`, if it answers a read at the head at `validAt`.

@@ -107,13 +107,8 @@ public struct ProjectState: Sendable, Equatable, Codable {
         public var seq: Int
     }
 
-    public struct Attendance: Sendable, Equatable, Codable {
-        public var offer: String
-        public var venue: String
-        public var period: String
-        public var contacts: Int
-        public var citizens: Int?
-    }
+    /// Contacts counted, by period (`YYYY-Qn` and the like, as recorded).
+    public typealias ContactsByPeriod = [String: Int]
 
     public var units: [String: Unit] = [:]
     public var teams: [String: Team] = [:]
@@ -133,7 +128,10 @@ public struct ProjectState: Sendable, Equatable, Codable {
     public var milestones: [String: Milestone] = [:]
     /// In seq order; the latest matching one wins.
     public var targets: [Target] = []
-    public var attendance: [Attendance] = []
+    /// Contacts counted, per offer and per venue: every count is kept in these sums only
+    /// (a long log holds hundreds of thousands of counts, and nothing reads one alone).
+    public var contactsByOffer: [String: ContactsByPeriod] = [:]
+    public var contactsByVenue: [String: ContactsByPeriod] = [:]
     /// Per unit, the date from which each of its members holds, so that a value recorded
     /// late for an earlier date does not replace a later one (SPEC §5: a unit's latest
     /// `headcount` by then is the latest in valid time, not the last recorded).
@@ -234,7 +232,8 @@ public struct ProjectState: Sendable, Equatable, Codable {
             targets.append(Target(kpi: kpi, scope: scope, period: s("period"), value: value, seq: d.seq))
         case .attendanceCounted:
             guard let offer = s("offer"), let venue = s("venue"), let period = s("period"), let contacts = i("contacts") else { return }
-            attendance.append(Attendance(offer: offer, venue: venue, period: period, contacts: contacts, citizens: i("citizens")))
+            contactsByOffer[offer, default: [:]][period, default: 0] += contacts
+            contactsByVenue[venue, default: [:]][period, default: 0] += contacts
         case nil:
             return
         }

@@ -12,7 +12,7 @@ final class PageSealedFileTests: TemporaryDirectoryTestCase {
     private func contents(_ count: Int, salt: UInt8 = 0) -> [UInt8] { (0..<count).map { UInt8(truncatingIfNeeded: $0 * 31) ^ salt } }
 
     private func seal(_ contents: [UInt8], name: String = "checkpoint.bin", to path: String? = nil) throws -> [UInt8] {
-        let file = PageSealedFile.sealed(contents, name: name, key: key)
+        let file = PageSealedFile.seal(contents, name: name, key: key) + contents
         try Data(file).write(to: URL(fileURLWithPath: path ?? self.path))
         return file
     }

@@ -216,11 +216,21 @@ enum FileIO {
     /// gets `mode`; nil gives it the mode of any new file (0666 less the umask).
     static func writeFileAtomically(_ bytes: [UInt8], to path: String, directory: String, mode: mode_t? = fileMode,
                                     using ops: FileOperations = SystemFileOperations()) throws(LogError) {
+        try writeFileAtomically(parts: [bytes], to: path, directory: directory, mode: mode, using: ops)
+    }
+
+    /// `writeFileAtomically` of `parts` one after another, without joining them first.
+    static func writeFileAtomically(parts: [[UInt8]], to path: String, directory: String, mode: mode_t? = fileMode,
+                                    using ops: FileOperations = SystemFileOperations()) throws(LogError) {
         let temporary = "\(path).tmp-\(getpid())"
         let fd = try open(temporary, O_WRONLY | O_CREAT | O_TRUNC, operation: "create", creationMode: mode ?? 0o666)
         do throws(LogError) {
             if let mode { _ = fchmod(fd, mode) }
-            try writeAll(fd, bytes, path: temporary, originalLength: 0, using: ops)
+            var written = 0
+            for part in parts {
+                try writeAll(fd, part, path: temporary, originalLength: written, using: ops)
+                written += part.count
+            }
             try fsync(fd, path: temporary, using: ops)
             close(fd)
         } catch {

@@ -204,7 +204,7 @@ public struct ReportModel: Sendable {
         }
 
         // A scope that is a venue is the venue's total; every other scope is an offer.
-        let venues = Set(state.attendance.map(\.venue))
+        let venues = Set(state.contactsByVenue.keys)
         let contacts = rows("attendance.contacts")
         attendancePeriods = Set(contacts.compactMap(\.period)).sorted { ReportModel.periodOrder($0, $1) }
         let grouped = Dictionary(grouping: contacts, by: \.scope)
