@@ -62,7 +62,7 @@ public final class PageSealedFile: @unchecked Sendable {
             head.withUnsafeBytes { Int(truncatingIfNeeded: Int64(littleEndian: $0.loadUnaligned(fromByteOffset: at, as: Int64.self))) }
         }
         let count = int(nonceStart + 16), pageSize = int(nonceStart + 24)
-        guard count >= 0, pageSize > 0, pageSize <= 1 << 24 else { close(fd); return nil }
+        guard count >= 0, count <= size, pageSize > 0, pageSize <= 1 << 24 else { close(fd); return nil }
         let pageCount = (count + pageSize - 1) / pageSize
         let contentsStart = head.count + pageCount * PageSealedFile.macLength
         guard size == contentsStart + count else { close(fd); return nil }
