@@ -13,9 +13,10 @@ public struct Ledger: Sendable {
     public struct View: Sendable {
         /// Every event recorded by `asOf`, corrections applied. Read from the log the
         /// first time it is asked for (the projections do not need it), then kept.
+        /// Throws when the log no longer holds what the view was made from (changed
+        /// underneath, or a read failed).
         public var history: History {
-            get { source.history }
-            set { source = ViewSource(history: newValue) }
+            get throws { try source.history() }
         }
         /// The last event recorded by `asOf` (the whole log without it).
         public var head: LogHead
@@ -29,19 +30,24 @@ public struct Ledger: Sendable {
         var source: ViewSource
 
         /// The facts valid at `validAt`, corrections applied.
-        public var facts: [ResolvedEvent] { history.facts(validAt: validAt, in: timeZone) }
+        public var facts: [ResolvedEvent] {
+            get throws { try history.facts(validAt: validAt, in: timeZone) }
+        }
         /// The fold of `facts`; computed while the log was read (or from the KPI
-        /// checkpoint's position, when first asked for), unless `history` or `validAt`
-        /// were changed since.
+        /// checkpoint's position, when first asked for), unless `validAt` was changed since.
         public var state: ProjectState {
-            if source.validAt == validAt, let folded = source.state { return folded }
-            return ProjectState(facts: facts)
+            get throws {
+                if source.validAt == validAt, let folded = try source.state() { return folded }
+                return ProjectState(facts: try facts)
+            }
         }
         /// The KPI rows at `validAt`: from the KPI checkpoint when it answers this
         /// question (see `KPICheckpoint`), else computed from `state` (and kept there).
         public var kpis: [KPIRow] {
-            if source.validAt == validAt { return source.kpis { KPI.rows(of: state, validAt: validAt, in: timeZone) } }
-            return KPI.rows(of: state, validAt: validAt, in: timeZone)
+            get throws {
+                if source.validAt == validAt { return try source.kpis { KPI.rows(of: try state, validAt: validAt, in: timeZone) } }
+                return KPI.rows(of: try state, validAt: validAt, in: timeZone)
+            }
         }
     }
 
@@ -604,23 +610,25 @@ final class ViewSource: @unchecked Sendable {
         keepRows = nil
     }
 
-    var state: ProjectState? {
+    /// The state, read on first use when it was not known; nil when the view has none
+    /// of its own (only a history). Throws what reading the log again threw.
+    func state() throws -> ProjectState? {
         lock.lock()
         defer { lock.unlock() }
         if let cachedState { return cachedState }
         guard let readState else { return nil }
-        cachedState = ViewSource.again(readState)
+        cachedState = try readState()
         return cachedState
     }
 
-    func kpis(_ compute: () -> [KPIRow]) -> [KPIRow] {
+    func kpis(_ compute: () throws -> [KPIRow]) rethrows -> [KPIRow] {
         lock.lock()
         if let cachedRows {
             lock.unlock()
             return cachedRows
         }
         lock.unlock()
-        let rows = compute()
+        let rows = try compute()
         lock.lock()
         defer { lock.unlock() }
         if cachedRows == nil {
@@ -630,22 +638,15 @@ final class ViewSource: @unchecked Sendable {
         return rows
     }
 
-    var history: History {
+    /// The history, read on first use. The same lines were read and checked when the
+    /// view was made (or the checkpoint matched them): failing now means the log changed
+    /// underneath or could not be read, and the error says which.
+    func history() throws -> History {
         lock.lock()
         defer { lock.unlock() }
         if let cachedHistory { return cachedHistory }
-        let history = ViewSource.again(readHistory!)
+        let history = try readHistory!()
         cachedHistory = history
         return history
-    }
-
-    private static func again<T>(_ read: () throws -> T) -> T {
-        do {
-            return try read()
-        } catch {
-            // The same lines were read and checked when the view was made (or the
-            // checkpoint matched them); failing now means the log changed underneath.
-            fatalError("recoveryctl: reading the log a second time failed: \(error)")
-        }
     }
 }

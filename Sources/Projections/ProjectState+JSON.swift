@@ -9,12 +9,12 @@ extension Ledger.View {
 
     /// `{"head","asOf","validAt","rows"}` in canonical form (built row by row: at a
     /// million events there are some hundred thousand rows).
-    public func kpiJSON(asOf: String?, validAt: String?) -> [UInt8] {
-        KPIRow.encode(kpis, in: header(asOf: asOf, validAt: validAt))
+    public func kpiJSON(asOf: String?, validAt: String?) throws -> [UInt8] {
+        KPIRow.encode(try kpis, in: header(asOf: asOf, validAt: validAt))
     }
 
-    public func stateJSON(asOf: String?, validAt: String?) -> JSONValue {
-        let state = self.state
+    public func stateJSON(asOf: String?, validAt: String?) throws -> JSONValue {
+        let state = try self.state
         var object = header(asOf: asOf, validAt: validAt)
         func optional(_ v: Int?) -> JSONValue { v.map(JSONValue.integer) ?? .null }
         func optional(_ v: String?) -> JSONValue { v.map(JSONValue.string) ?? .null }

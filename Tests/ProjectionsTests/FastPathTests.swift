@@ -180,7 +180,7 @@ final class FastPathTests: XCTestCase {
         for asOf in asOfs {
             let quick = try f.ledger.headView(asOf: asOf), full = try f.ledger.historyView(asOf: asOf)
             XCTAssertEqual(quick.head, full.head, "as of \(asOf ?? "now")")
-            XCTAssertEqual(quick.history.events.map(\.event), full.history.events.map(\.event), "as of \(asOf ?? "now")")
+            XCTAssertEqual(try quick.history.events.map(\.event), try full.history.events.map(\.event), "as of \(asOf ?? "now")")
         }
         let torn = try FileHandle(forWritingTo: URL(fileURLWithPath: "\(f.path)/\(EventLog.segmentName(1))"))
         try torn.seekToEnd()
@@ -190,6 +190,24 @@ final class FastPathTests: XCTestCase {
         XCTAssertEqual(quick.head, full.head)
         XCTAssertNotNil(quick.tornTail)
         XCTAssertEqual(quick.tornTail, full.tornTail)
+    }
+
+    /// A view reads the history only when asked; if the log was changed under it by
+    /// then, asking throws the integrity failure (it used to end the process).
+    func testAHistoryReadAfterTheLogWasChangedUnderTheViewThrows() throws {
+        let (f, _) = try randomLog(seed: 19, batches: 10)
+        let view = try f.ledger.view(now: FastPathTests.now)
+        let rows = try view.kpis
+        var bytes = try Data(contentsOf: URL(fileURLWithPath: f.segmentPath))
+        let line = try XCTUnwrap(bytes.firstIndex(of: 0x0A))
+        let at = try XCTUnwrap(bytes[..<line].range(of: Data(#""actor":""#.utf8))).upperBound
+        bytes[at] = bytes[at] == UInt8(ascii: "x") ? UInt8(ascii: "y") : UInt8(ascii: "x")
+        try bytes.write(to: URL(fileURLWithPath: f.segmentPath))
+        XCTAssertThrowsError(try view.history) { error in
+            guard case .integrity(let failure)? = error as? LogError else { return XCTFail("\(error)") }
+            XCTAssertEqual(failure.place.seq, 1)
+        }
+        XCTAssertEqual(try view.kpis, rows, "what the view had read stands")
     }
 
     /// The fold of lines read in place and the fold of the same events: one state.
@@ -221,7 +239,7 @@ final class FastPathTests: XCTestCase {
         let view = try f.ledger.view(now: FastPathTests.now)
         struct Case { var route: String; var started: String; var peer: Bool; var ended: (String, completed: Bool)? }
         var cases: [String: Case] = [:]
-        for fact in view.facts {
+        for fact in try view.facts {
             let d = fact.data
             guard let id = d["case"]?.stringValue else { continue }
             switch fact.event.type {
@@ -233,7 +251,7 @@ final class FastPathTests: XCTestCase {
             }
         }
         XCTAssertGreaterThan(cases.count, 20, "the log exercises handovers")
-        let rows = Dictionary(uniqueKeysWithValues: view.kpis.filter { $0.kpi.hasPrefix("handovers.") }.map { ("\($0.kpi) \($0.scope)", $0.actual) })
+        let rows = Dictionary(uniqueKeysWithValues: try view.kpis.filter { $0.kpi.hasPrefix("handovers.") }.map { ("\($0.kpi) \($0.scope)", $0.actual) })
         for (route, along) in Dictionary(grouping: cases.values, by: \.route) {
             let days = along.compactMap { c -> Int? in
                 guard let (end, completed) = c.ended, completed else { return nil }
@@ -245,8 +263,8 @@ final class FastPathTests: XCTestCase {
             XCTAssertEqual(rows["handovers.with-peer \(route)"], along.count(where: \.peer), route)
             XCTAssertEqual(rows["handovers.median-days \(route)"] ?? nil, days.isEmpty ? nil : days[(days.count - 1) / 2], route)
         }
-        XCTAssertEqual(view.state.handovers.count, cases.values.count { $0.ended == nil })
-        XCTAssertEqual(view.state.closedHandovers.count, cases.values.count { $0.ended != nil })
+        XCTAssertEqual(try view.state.handovers.count, cases.values.count { $0.ended == nil })
+        XCTAssertEqual(try view.state.closedHandovers.count, cases.values.count { $0.ended != nil })
     }
 
     // MARK: the KPI checkpoint
@@ -255,14 +273,14 @@ final class FastPathTests: XCTestCase {
         let (f, _) = try randomLog(seed: 14, batches: 30)
         let checkpointPath = "\(f.path)/\(KPICheckpoint.fileName)"
         let cold = try f.ledger.view(now: FastPathTests.now)
-        let coldRows = cold.kpis
+        let coldRows = try cold.kpis
         XCTAssertTrue(FileManager.default.fileExists(atPath: checkpointPath), "a cold read at the head keeps its rows")
         XCTAssertNotNil(KPICheckpoint.load(f.log, validAt: FastPathTests.now))
         let warm = try f.ledger.view(now: FastPathTests.now)
-        XCTAssertEqual(warm.kpis, coldRows)
+        XCTAssertEqual(try warm.kpis, coldRows)
         XCTAssertEqual(warm.head, cold.head)
-        XCTAssertEqual(warm.state, cold.state, "the state behind a warm view is folded on demand")
-        XCTAssertEqual(warm.history.head, cold.head)
+        XCTAssertEqual(try warm.state, try cold.state, "the state behind a warm view is folded on demand")
+        XCTAssertEqual(try warm.history.head, cold.head)
 
         // An earlier valid time, another day, or an as-of read: not from the checkpoint.
         XCTAssertNil(KPICheckpoint.load(f.log, validAt: FastPathTests.now - 1))
@@ -273,7 +291,7 @@ final class FastPathTests: XCTestCase {
         XCTAssertNil(KPICheckpoint.load(f.log, validAt: FastPathTests.now))
         let after = try f.ledger.view(now: FastPathTests.now)
         try FileManager.default.removeItem(atPath: checkpointPath)
-        XCTAssertEqual(after.kpis, try f.ledger.view(now: FastPathTests.now).kpis)
+        XCTAssertEqual(try after.kpis, try f.ledger.view(now: FastPathTests.now).kpis)
     }
 
     // MARK: lazy folding in a batch

@@ -70,7 +70,7 @@ final class IncrementalReplayTests: XCTestCase {
             // Now and then, what a read says right after this batch, to be read again as of its time.
             if Int.random(in: 0..<4, using: &rng) == 0 {
                 let view = try f.ledger.view(now: IncrementalReplayTests.now)
-                snapshots.append((report.head.recorded ?? "", view.state, view.kpis))
+                snapshots.append((report.head.recorded ?? "", try view.state, try view.kpis))
             }
             // Later batches get a later recorded time, so each batch has its own asOf.
             usleep(2_000)
@@ -79,14 +79,14 @@ final class IncrementalReplayTests: XCTestCase {
         // A fresh ledger replaying from the start reads what the incremental state says.
         let final = try Ledger(log: EventLog(path: f.path)).view(now: IncrementalReplayTests.now)
         // What validation reads of the replayed state is what the incremental context holds.
-        XCTAssertEqual(ValidationState(foldedOf: final.state).entries(.folded), incremental.state.entries(.folded), "\(name): replayed state")
+        XCTAssertEqual(ValidationState(foldedOf: try final.state).entries(.folded), incremental.state.entries(.folded), "\(name): replayed state")
         XCTAssertEqual(final.head.seq, model.seq, "\(name): events in the log")
 
         // Reading as of each batch's time gives what was read right after that batch.
         for (index, snapshot) in snapshots.enumerated() {
             let past = try f.ledger.view(asOf: snapshot.recorded, now: IncrementalReplayTests.now)
-            XCTAssertEqual(past.state, snapshot.state, "\(name): state as of batch \(index + 1)")
-            XCTAssertEqual(past.kpis, snapshot.kpis, "\(name): KPIs as of batch \(index + 1)")
+            XCTAssertEqual(try past.state, snapshot.state, "\(name): state as of batch \(index + 1)")
+            XCTAssertEqual(try past.kpis, snapshot.kpis, "\(name): KPIs as of batch \(index + 1)")
         }
     }
 

@@ -22,7 +22,7 @@ final class ReportTests: XCTestCase {
     private func render(_ format: ReportFormat, _ language: ReportLanguage, asOf: String? = nil,
                         validAt: String? = ReportScenario.validAt) throws -> String {
         let view = try Ledger(log: EventLog(path: logPath)).view(asOf: asOf, validAt: validAt)
-        return Report.render(view, options: ReportOptions(format: format, language: language, asOf: asOf, validAt: validAt,
+        return try Report.render(view, options: ReportOptions(format: format, language: language, asOf: asOf, validAt: validAt,
                                                           tool: ReportScenario.tool, generated: ReportScenario.generated))
     }
 
@@ -269,7 +269,7 @@ final class ReportTests: XCTestCase {
     }
 
     func testCoverageIsRoundedHalfUpToOneDecimal() throws {
-        let model = ReportModel(view: try Ledger(log: EventLog(path: logPath)).view(validAt: ReportScenario.validAt),
+        let model = try ReportModel(view: try Ledger(log: EventLog(path: logPath)).view(validAt: ReportScenario.validAt),
                                 asOf: nil, validAt: ReportScenario.validAt, tool: ReportScenario.tool, generated: ReportScenario.generated)
         let coverage = Dictionary(uniqueKeysWithValues: model.coverage.map { ($0.unit, $0.coverageTenths) })
         XCTAssertEqual(coverage["cpi"], 1000, "42 of 42")
@@ -300,7 +300,7 @@ final class ReportTests: XCTestCase {
         let view = try Ledger(log: EventLog(path: empty)).view(validAt: ReportScenario.validAt)
         for format in ReportFormat.allCases {
             for language in ReportLanguage.allCases {
-                let text = Report.render(view, options: ReportOptions(format: format, language: language, asOf: nil, validAt: ReportScenario.validAt,
+                let text = try Report.render(view, options: ReportOptions(format: format, language: language, asOf: nil, validAt: ReportScenario.validAt,
                                                                       tool: ReportScenario.tool, generated: ReportScenario.generated))
                 if format == .html { XCTAssertNoThrow(try XMLDocumentReader.parse(text)) }
                 if format == .md { XCTAssertTrue(text.contains(language == .da ? "Ingen overgange registreret." : "No handovers recorded.")) }

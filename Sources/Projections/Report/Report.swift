@@ -31,8 +31,8 @@ public struct ReportOptions: Sendable {
 public enum Report {
     /// The whole document for `view`. Pure: the same view and options give the same
     /// text, byte for byte.
-    public static func render(_ view: Ledger.View, options: ReportOptions) -> String {
-        let model = ReportModel(view: view, asOf: options.asOf, validAt: options.validAt, tool: options.tool, generated: options.generated)
+    public static func render(_ view: Ledger.View, options: ReportOptions) throws -> String {
+        let model = try ReportModel(view: view, asOf: options.asOf, validAt: options.validAt, tool: options.tool, generated: options.generated)
         return render(model, format: options.format, language: options.language)
     }
 

@@ -141,8 +141,8 @@ public struct ReportModel: Sendable {
     public var unitNames: [String: String]
 
     /// Builds the model of `view`; `provenance` names the times as the caller gave them.
-    public init(view: Ledger.View, asOf: String?, validAt: String?, tool: String, generated: Int64) {
-        let state = view.state
+    public init(view: Ledger.View, asOf: String?, validAt: String?, tool: String, generated: Int64) throws {
+        let state = try view.state
         let kpis = KPI.rows(of: state, validAt: view.validAt, in: view.timeZone)
         let validDate = Timestamp.calendarDate(ofMillis: view.validAt, in: view.timeZone)
         self.init(state: state, kpis: kpis, validDate: validDate, provenance: Provenance(

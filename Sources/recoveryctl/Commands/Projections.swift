@@ -6,12 +6,12 @@ extension Commands {
         let session = Session(invocation)
         let view = try session.view()
         if invocation.json {
-            Output.write(bytes: view.kpiJSON(asOf: invocation.asOf, validAt: invocation.validAt) + [0x0A])
+            Output.write(bytes: try view.kpiJSON(asOf: invocation.asOf, validAt: invocation.validAt) + [0x0A])
             return ExitStatus.success
         }
         printHeader(view, invocation)
         var table = Table(["KPI", "SCOPE", "PERIOD", "ACTUAL", "TARGET", "MET"], alignments: [.left, .left, .left, .right, .right, .left])
-        for row in view.kpis {
+        for row in try view.kpis {
             table.append([row.kpi, row.scope, row.period ?? "", row.actual.map(String.init) ?? "–", row.target.map(String.init) ?? "",
                           row.met.map { $0 ? "yes" : "no" } ?? (row.target != nil && row.period != nil ? "running" : "")])
         }
@@ -23,10 +23,10 @@ extension Commands {
         let session = Session(invocation)
         let view = try session.view()
         if invocation.json {
-            session.printJSON(view.stateJSON(asOf: invocation.asOf, validAt: invocation.validAt))
+            session.printJSON(try view.stateJSON(asOf: invocation.asOf, validAt: invocation.validAt))
             return ExitStatus.success
         }
-        let state = view.state
+        let state = try view.state
         printHeader(view, invocation)
         func section(_ title: String, _ table: Table, empty: Bool) {
             Output.writeLine("\n\(title)")
@@ -83,7 +83,7 @@ extension Commands {
         let session = Session(invocation)
         let view = try session.view(.events)
         let subject = invocation.argument("stream-or-id")
-        let entries = Audit.entries(view.history, subject: subject)
+        let entries = Audit.entries(try view.history, subject: subject)
         if let subject, entries.isEmpty {
             throw CLIFailure.invalidInput("no event with id \(subject) and no stream \(subject) in the log",
                                           hint: "A stream is KIND/KEY, like team/bosteder-peers or handover/case-2021-004.")

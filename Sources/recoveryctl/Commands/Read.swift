@@ -31,11 +31,12 @@ extension Commands {
     static func log(_ invocation: Invocation) throws -> Int32 {
         let session = Session(invocation)
         let view = try session.view(.events)
+        let history = try view.history
         let from = try invocation.integer("from", in: 1...Int.max) ?? 1
         let limit = try invocation.integer("limit", in: 0...Int.max)
         let type = invocation.value("type")
         let stream = invocation.value("stream")
-        var selected = view.history.events.filter { resolved in
+        var selected = history.events.filter { resolved in
             let event = resolved.event
             guard event.seq >= from, type.map({ $0 == event.type }) ?? true, stream.map({ $0 == event.stream }) ?? true else { return false }
             return resolved.isValid(at: view.validAtGiven ? view.validAt : nil, in: view.timeZone)
@@ -48,7 +49,7 @@ extension Commands {
         var table = Table(["SEQ", "RECORDED", "OCCURRED", "TYPE", "SUMMARY"], alignments: [.right, .left, .left, .left, .left])
         for resolved in selected {
             let event = resolved.event
-            var summary = Audit.summary(of: event, targetSeq: event.data["target"]?.stringValue.flatMap { view.history.event(id: $0)?.event.seq })
+            var summary = Audit.summary(of: event, targetSeq: event.data["target"]?.stringValue.flatMap { history.event(id: $0)?.event.seq })
             if let by = resolved.retractedBy { summary = "[retracted by \(by)] " + summary } else if !resolved.correctedBy.isEmpty { summary = "[corrected] " + summary }
             table.append([String(event.seq), Session.localDate(ofRecorded: event.recorded, zone: view.timeZone, withTime: false), event.occurred, event.type, summary])
         }
@@ -60,13 +61,14 @@ extension Commands {
     static func show(_ invocation: Invocation) throws -> Int32 {
         let session = Session(invocation)
         let view = try session.view(.events)
+        let history = try view.history
         guard let given = invocation.argument("id-or-seq") else { try invocation.usageError("Missing expected argument '<id-or-seq>'") }
-        guard let resolved = Int(given).flatMap({ view.history.event(seq: $0) }) ?? view.history.event(id: given) else {
+        guard let resolved = Int(given).flatMap({ history.event(seq: $0) }) ?? history.event(id: given) else {
             throw CLIFailure.invalidInput("no event with id or seq \(given) in the log" + (view.asOf != nil ? " as of \(invocation.asOf!)" : ""),
                                           hint: "'recoveryctl log' lists the events with their seqs.")
         }
         let log = try session.openLog()
-        let related = (resolved.correctedBy + (resolved.retractedBy.map { [$0] } ?? [])).compactMap { view.history.event(seq: $0)?.event }
+        let related = (resolved.correctedBy + (resolved.retractedBy.map { [$0] } ?? [])).compactMap { history.event(seq: $0)?.event }
         if invocation.json {
             session.printJSON(.object(JSONObject([
                 "event": .object(resolved.event.jsonObject()),
@@ -85,13 +87,13 @@ extension Commands {
             ("actor", event.actor),
         ]
         if let source = event.source { lines.append(("source", source)) }
-        lines.append(("summary", Audit.summary(of: event, targetSeq: event.data["target"]?.stringValue.flatMap { view.history.event(id: $0)?.event.seq })))
+        lines.append(("summary", Audit.summary(of: event, targetSeq: event.data["target"]?.stringValue.flatMap { history.event(id: $0)?.event.seq })))
         for (key, value) in event.data.members {
             var text = CanonicalJSON.string(value)
             if case .string(let reference) = value, EventLog.isTextReference(reference) {
                 switch log.readText(reference) {
                 case .text(let body): text = "\(reference)\n" + body.split(separator: "\n", omittingEmptySubsequences: false).map { "    │ \($0)" }.joined(separator: "\n")
-                case .missing: text = "\(reference) " + (view.history.erasedTexts.contains(reference) ? "(erased)" : "(MISSING: run 'recoveryctl verify')")
+                case .missing: text = "\(reference) " + (history.erasedTexts.contains(reference) ? "(erased)" : "(MISSING: run 'recoveryctl verify')")
                 case .altered: text = "\(reference) (ALTERED: run 'recoveryctl verify')"
                 }
             }

@@ -14,7 +14,7 @@ extension Commands {
         }
         let generated = try generationTime(invocation.environment)
         let view = try session.view()
-        let document = Report.render(view, options: ReportOptions(
+        let document = try Report.render(view, options: ReportOptions(
             format: format, language: language, asOf: invocation.asOf, validAt: invocation.validAt,
             tool: "recoveryctl \(RecoveryCtlVersion.string)", generated: generated))
 
