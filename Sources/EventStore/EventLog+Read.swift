@@ -70,7 +70,6 @@ extension EventLog {
     @discardableResult
     public func readLines(from position: LogPosition = .start, checks: ReadChecks = [], _ body: (LogLine) throws -> Bool) throws -> ReadSummary {
         var cursor = ChainCursor(position: position)
-        var stopped = false
         func consume(_ batch: PrecheckBatch) throws -> Bool {
             for index in 0..<batch.count {
                 let keepGoing = try batch.withLine(index) { bytes in
@@ -86,10 +85,7 @@ extension EventLog {
                     return try body(LogLine(bytes: bytes, location: location, canonical: canonical, strict: strict,
                                             hash: cursor.position.hash, recorded: cursor.lastRecorded ?? ""))
                 }
-                if !keepGoing {
-                    stopped = true
-                    return false
-                }
+                if !keepGoing { return false }
             }
             return true
         }
@@ -99,7 +95,8 @@ extension EventLog {
         } else {
             tornTail = try precheckedBatches(from: position, checks: checks, deliver: consume)
         }
-        return ReadSummary(end: cursor.position, tornTail: stopped ? nil : tornTail, lastRecorded: cursor.lastRecorded)
+        // A read that `body` stopped reports no torn tail: it did not reach the end.
+        return ReadSummary(end: cursor.position, tornTail: tornTail, lastRecorded: cursor.lastRecorded)
     }
 
     /// Lines prechecked together: about a megabyte.
@@ -160,7 +157,8 @@ extension EventLog {
             if !stopped, try flush() { throw error }
             return nil
         }
-        if !stopped { _ = try flush() }
+        // A consumer that stopped did not read to the end: no torn tail to report.
+        guard !stopped, try flush() else { return nil }
         return tornTail
     }
 
@@ -249,22 +247,11 @@ struct ChainCursor {
 
     init(position: LogPosition) { self.position = position }
 
+    /// The strict path: a line the precheck refused or that did not link in place,
+    /// parsed in full; throws what is wrong with it, naming its place.
     mutating func accept(line: UnsafeRawBufferPointer, place location: LineLocation, checks: ReadChecks) throws -> Event {
         let place = LogPlace(seq: position.seq + 1, file: location.file, line: location.line)
         func fail(_ reason: String) -> LogError { .integrity(IntegrityFailure(place: place, reason: reason)) }
-
-        // The fast path: a canonical line read in place, hashed over its own bytes.
-        if let canonical = CanonicalLine.scan(line), let event = Event(line: line, canonical: canonical) {
-            try link(event, fail: fail)
-            if checks.contains(.hashes) {
-                let digest = canonical.computedDigest(of: line)
-                guard canonical.hashMatches(digest, in: line) else {
-                    throw fail("hash does not match (expected \(Hex.encode(digest).prefix(12))…, found \(event.hash.prefix(12))…); the line was changed after it was written")
-                }
-            }
-            advance(past: event, at: location)
-            return event
-        }
 
         let value: JSONValue
         do { value = try JSONParser.parse(line, integersOnly: true) } catch {
@@ -352,8 +339,9 @@ public struct LogLine {
     /// The whole event, built from the line.
     public func event() throws -> Event {
         if let strict { return strict }
-        if let canonical, let event = Event(line: bytes, canonical: canonical) { return event }
-        // Not reached: the precheck accepted the same members `Event(line:canonical:)` reads.
+        // The precheck checked the envelope already (`ChainCursor.precheck`).
+        if let canonical, let event = Event(line: bytes, checkedEnvelope: canonical) { return event }
+        // Not reached: the precheck accepted the same members this reads.
         throw LogError.integrity(IntegrityFailure(place: LogPlace(seq: seq, file: location.file, line: location.line),
                                                   reason: "the line's envelope could not be read"))
     }
@@ -407,8 +395,8 @@ final class ReadPipeline<Chunk>: @unchecked Sendable {
 
     private let condition = ConditionLock()
     private var chunks: [Chunk] = []
-    private var finished = false
     private var cancelled = false
+    /// The producer has left: no chunk comes after those queued.
     private var producerDone = false
     private var tornTail: TornTail?
     private var failure: (any Error)?
@@ -427,7 +415,6 @@ final class ReadPipeline<Chunk>: @unchecked Sendable {
         condition.lock()
         self.tornTail = tornTail
         failure = error
-        finished = true
         producerDone = true
         condition.broadcast()
         condition.unlock()
@@ -437,7 +424,7 @@ final class ReadPipeline<Chunk>: @unchecked Sendable {
     func take() -> Chunk? {
         condition.lock()
         defer { condition.unlock() }
-        while chunks.isEmpty && !finished { condition.wait() }
+        while chunks.isEmpty && !producerDone { condition.wait() }
         if chunks.isEmpty { return nil }
         let chunk = chunks.removeFirst()
         condition.broadcast()
@@ -494,8 +481,8 @@ extension ChainCursor {
     }
 }
 
-/// Lines gathered for a read, prechecked on two threads at once. A reference type
-/// (its storage is shared with the worker threads, each writing its own half of `checks`).
+/// Lines gathered for a read and prechecked on every core (`precheckAll`). A reference
+/// type: a pipelined read hands it from the thread that fills it to the one that reads it.
 final class PrecheckBatch: @unchecked Sendable {
     private(set) var bytes: [UInt8] = []
     private(set) var starts: [Int] = []
@@ -516,13 +503,6 @@ final class PrecheckBatch: @unchecked Sendable {
         starts.append(bytes.count)
         bytes.append(contentsOf: line)
         locations.append(location)
-    }
-
-    func removeAll() {
-        bytes.removeAll(keepingCapacity: true)
-        starts.removeAll(keepingCapacity: true)
-        locations.removeAll(keepingCapacity: true)
-        checks.removeAll(keepingCapacity: true)
     }
 
     func withLine<T>(_ index: Int, _ body: (UnsafeRawBufferPointer) throws -> T) rethrows -> T {

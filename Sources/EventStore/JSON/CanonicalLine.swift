@@ -45,8 +45,7 @@ struct CanonicalLine {
 
     /// Whether `digest` is what the line's `hash` member spells in lower-case hex.
     func hashMatches(_ digest: [UInt8], in line: UnsafeRawBufferPointer) -> Bool {
-        let digits: StaticString = "0123456789abcdef"
-        let table = digits.utf8Start
+        let table = Hex.digits
         var at = hash.lowerBound
         for byte in digest {
             guard line[at] == table[Int(byte >> 4)], line[at + 1] == table[Int(byte & 0x0F)] else { return false }
@@ -60,11 +59,17 @@ extension Event {
     /// The event of a line that `CanonicalLine.scan` accepted. Nil when an envelope
     /// member has the wrong form; the strict path then names the problem.
     init?(line: UnsafeRawBufferPointer, canonical c: CanonicalLine) {
+        guard c.hasWellFormedEnvelope(in: line) else { return nil }
+        self.init(line: line, checkedEnvelope: c)
+    }
+
+    /// `init(line:canonical:)` for a line whose envelope was checked already
+    /// (`ChainCursor.precheck`); nil only when `data` does not parse.
+    init?(line: UnsafeRawBufferPointer, checkedEnvelope c: CanonicalLine) {
         func string(_ range: Range<Int>) -> String {
             String(decoding: UnsafeRawBufferPointer(rebasing: line[range]), as: UTF8.self)
         }
-        guard c.hasWellFormedEnvelope(in: line),
-              case .object(let data)? = try? JSONParser.parse(UnsafeRawBufferPointer(rebasing: line[c.data]), integersOnly: true) else { return nil }
+        guard case .object(let data)? = try? JSONParser.parse(UnsafeRawBufferPointer(rebasing: line[c.data]), integersOnly: true) else { return nil }
         self.init(seq: c.seq, id: string(c.id), type: string(c.type), v: c.v, stream: string(c.stream), occurred: string(c.occurred), recorded: string(c.recorded),
                   actor: string(c.actor), source: c.source.map(string), data: data, prev: string(c.prev), hash: string(c.hash))
     }
