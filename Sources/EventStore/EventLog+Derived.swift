@@ -51,10 +51,7 @@ extension EventLog {
 
     /// The MAC of a derived file: its name, a zero byte, its contents.
     private static func seal(_ body: ArraySlice<UInt8>, named name: String, key: [UInt8]) -> [UInt8] {
-        SHA256.hmac(key: key) { hasher in
-            hasher.update(Array(name.utf8) + [0])
-            body.withUnsafeBytes { hasher.update($0) }
-        }
+        HMACKey(key).mac(ofFileNamed: name) { hasher in body.withUnsafeBytes { hasher.update($0) } }
     }
 
     /// Whether the line just before `position` is the event `position` names (its seq

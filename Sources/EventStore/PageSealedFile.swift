@@ -26,6 +26,8 @@ public final class PageSealedFile: @unchecked Sendable {
     static let pageSize = 4096
     private static let headLength = magic.count + 16 + 8 + 8
     private static let macLength = 32
+    /// Where the pages' MACs start: after the head and its MAC.
+    private static let macsStart = headLength + macLength
 
     /// The contents' length in bytes.
     public let count: Int
@@ -34,10 +36,11 @@ public final class PageSealedFile: @unchecked Sendable {
 
     private let fd: Int32
     private let path: String
-    private let name: [UInt8]
+    private let name: String
     private let key: HMACKey
     private let nonce: [UInt8]
     private let pageSize: Int
+    private let pageCount: Int
     private let contentsStart: Int
     /// Pages read and checked, by number. An instance is used by one thread at a time
     /// (the writer validating an append), which is why it may be unchecked `Sendable`.
@@ -49,26 +52,27 @@ public final class PageSealedFile: @unchecked Sendable {
     /// Opens `path` and checks its head; nil when it is missing, not of this form, or
     /// the head's MAC does not match.
     init?(path: String, name: String, key: [UInt8]) {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return nil }
+        guard let fd = try? FileIO.open(path, O_RDONLY) else { return nil }
+        var opened = false
+        defer { if !opened { close(fd) } }
         let key = HMACKey(key)
-        let name = Array(name.utf8) + [0]
         let headLength = PageSealedFile.headLength, nonceStart = PageSealedFile.magic.count
         guard let size = try? FileIO.size(of: fd, path: path),
-              let head = try? FileIO.readBytes(fd, count: headLength + PageSealedFile.macLength, at: 0, path: path),
+              let head = try? FileIO.readBytes(fd, count: PageSealedFile.macsStart, at: 0, path: path),
               head.starts(with: PageSealedFile.magic),
-              PageSealedFile.mac(key, name, head[..<headLength]) == Array(head[headLength...]) else { close(fd); return nil }
+              PageSealedFile.headMAC(key, name, head[..<headLength]) == Array(head[headLength...]) else { return nil }
         func int(_ at: Int) -> Int {
             head.withUnsafeBytes { Int(truncatingIfNeeded: Int64(littleEndian: $0.loadUnaligned(fromByteOffset: at, as: Int64.self))) }
         }
         let count = int(nonceStart + 16), pageSize = int(nonceStart + 24)
-        guard count >= 0, count <= size, pageSize > 0, pageSize <= 1 << 24 else { close(fd); return nil }
+        guard count >= 0, count <= size, pageSize > 0, pageSize <= 1 << 24 else { return nil }
         let pageCount = (count + pageSize - 1) / pageSize
-        let contentsStart = head.count + pageCount * PageSealedFile.macLength
-        guard size == contentsStart + count else { close(fd); return nil }
-        (self.fd, self.path, self.name, self.key, self.count, self.pageSize, self.contentsStart)
-            = (fd, path, name, key, count, pageSize, contentsStart)
+        let contentsStart = PageSealedFile.macsStart + pageCount * PageSealedFile.macLength
+        guard size == contentsStart + count else { return nil }
+        (self.fd, self.path, self.name, self.key, self.count, self.pageSize, self.pageCount, self.contentsStart)
+            = (fd, path, name, key, count, pageSize, pageCount, contentsStart)
         nonce = Array(head[nonceStart..<(nonceStart + 16)])
+        opened = true
     }
 
     deinit { close(fd) }
@@ -92,9 +96,8 @@ public final class PageSealedFile: @unchecked Sendable {
     /// The whole contents, every page checked (on every core); nil when one fails.
     public func contents() -> [UInt8]? {
         guard !failed else { return nil }
-        let pageCount = (count + pageSize - 1) / pageSize
         guard let all = try? FileIO.readBytes(fd, count: count, at: contentsStart, path: path),
-              let macs = try? FileIO.readBytes(fd, count: pageCount * PageSealedFile.macLength, at: macsStart, path: path) else {
+              let macs = try? FileIO.readBytes(fd, count: pageCount * PageSealedFile.macLength, at: PageSealedFile.macsStart, path: path) else {
             failed = true
             return nil
         }
@@ -109,14 +112,11 @@ public final class PageSealedFile: @unchecked Sendable {
         return all
     }
 
-    /// Where the pages' MACs start.
-    private var macsStart: Int { contentsStart - (count + pageSize - 1) / pageSize * PageSealedFile.macLength }
-
     private func page(_ number: Int) -> [UInt8]? {
         if let page = pages[number] { return page }
         let start = number * pageSize
         guard let page = try? FileIO.readBytes(fd, count: min(pageSize, count - start), at: contentsStart + start, path: path),
-              let stored = try? FileIO.readBytes(fd, count: PageSealedFile.macLength, at: macsStart + number * PageSealedFile.macLength, path: path) else {
+              let stored = try? FileIO.readBytes(fd, count: PageSealedFile.macLength, at: PageSealedFile.macsStart + number * PageSealedFile.macLength, path: path) else {
             failed = true
             return nil
         }
@@ -129,32 +129,27 @@ public final class PageSealedFile: @unchecked Sendable {
         PageSealedFile.pageMAC(key, name, nonce, number, page)
     }
 
-    private static func pageMAC(_ key: HMACKey, _ name: [UInt8], _ nonce: [UInt8], _ number: Int, _ page: UnsafeRawBufferPointer) -> [UInt8] {
-        key.mac { hasher in
-            hasher.update(name)
+    private static func pageMAC(_ key: HMACKey, _ name: String, _ nonce: [UInt8], _ number: Int, _ page: UnsafeRawBufferPointer) -> [UInt8] {
+        key.mac(ofFileNamed: name) { hasher in
             hasher.update(nonce)
             withUnsafeBytes(of: Int64(number).littleEndian) { hasher.update($0) }
             hasher.update(page)
         }
     }
 
-    private static func mac(_ key: HMACKey, _ name: [UInt8], _ head: ArraySlice<UInt8>) -> [UInt8] {
-        key.mac { hasher in
-            hasher.update(name)
-            head.withUnsafeBytes { hasher.update($0) }
-        }
+    private static func headMAC(_ key: HMACKey, _ name: String, _ head: ArraySlice<UInt8>) -> [UInt8] {
+        key.mac(ofFileNamed: name) { hasher in head.withUnsafeBytes { hasher.update($0) } }
     }
 
     /// What goes before `contents` in the file: the head and the pages' MACs, computed
     /// on every core.
     static func seal(_ contents: [UInt8], name: String, key: [UInt8]) -> [UInt8] {
         let key = HMACKey(key)
-        let name = Array(name.utf8) + [0]
         var generator = SystemRandomNumberGenerator()
         let nonce = (0..<16).map { _ in UInt8.random(in: 0...255, using: &generator) }
         var file = magic + nonce
         for value in [contents.count, pageSize] { withUnsafeBytes(of: Int64(value).littleEndian) { file.append(contentsOf: $0) } }
-        file += mac(key, name, file[...])
+        file += headMAC(key, name, file[...])
         let pageCount = (contents.count + pageSize - 1) / pageSize
         let macs = contents.withUnsafeBytes { raw in
             Parallel.map(count: pageCount, threshold: 64) { number in

@@ -33,3 +33,14 @@ public struct HMACKey: Sendable {
         return outer.finalize()
     }
 }
+
+extension HMACKey {
+    /// The MAC of what seals a file beside the log: the file's name and a zero byte
+    /// first (so one file's seal never fits another), then what `message` feeds.
+    func mac(ofFileNamed name: String, _ message: (inout SHA256) -> Void) -> [UInt8] {
+        mac { hasher in
+            hasher.update(Array(name.utf8) + [0])
+            message(&hasher)
+        }
+    }
+}
