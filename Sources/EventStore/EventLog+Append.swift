@@ -126,11 +126,6 @@ extension EventLog {
 
     /// The events `drafts` would become if appended after `head` now; writes nothing.
     public func sealForPreview(_ drafts: [EventDraft], after head: LogHead) throws -> [Event] {
-        try seal(drafts, after: head)
-    }
-
-    /// Assigns what the store owns: seq, id, recorded (never lower than the head's), prev, hash.
-    func seal(_ drafts: [EventDraft], after head: LogHead) throws -> [Event] {
         try sealLines(drafts, after: head, limitingLength: false).events
     }
 
@@ -159,7 +154,8 @@ extension EventLog {
         events.reserveCapacity(drafts.count)
         var lines = Lines()
         var chunk = [UInt8]()
-        chunk.reserveCapacity(EventLog.lineChunkBytes + 4096)
+        // A chunk's worth for a large batch; a one-event append needs a line's worth.
+        chunk.reserveCapacity(min(EventLog.lineChunkBytes, drafts.count * 1024) + 4096)
         var after = [UInt8]()
         after.reserveCapacity(512)
         func append(_ text: StaticString, to out: inout [UInt8]) {

@@ -14,6 +14,8 @@ import Darwin
 public struct EventLog: Sendable {
     public let path: String
     public let manifest: Manifest
+    /// The zone plain dates are read in: the manifest's.
+    public let timeZone: ZoneRules
     let fileOperations: any FileOperations
 
     public static let manifestName = "manifest.json"
@@ -37,9 +39,10 @@ public struct EventLog: Sendable {
         manifest = try Manifest(bytes: FileIO.readFile(manifestPath), path: path)
         // Plain dates are read in the manifest's zone; without its rules every answer
         // bounded by a date would shift without a word, so the log is not opened.
-        guard ZoneRules(identifier: manifest.timeZone) != nil else {
+        guard let zone = ZoneRules(identifier: manifest.timeZone) else {
             throw .unknownTimeZone(path: path, zone: manifest.timeZone, database: ZoneRules.databaseDirectory)
         }
+        timeZone = zone
     }
 
     /// Creates an empty log: the directory (0750), `manifest.json`, the first segment
@@ -81,9 +84,6 @@ public struct EventLog: Sendable {
         }
         return try EventLog(path: path, fileOperations: fileOperations)
     }
-
-    /// The zone plain dates are read in.
-    public var timeZone: ZoneRules { ZoneRules(identifier: manifest.timeZone) ?? .utc }
 
     // MARK: segments
 

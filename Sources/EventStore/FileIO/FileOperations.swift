@@ -48,7 +48,6 @@ public struct SystemFileOperations: FileOperations {
         Darwin.ftruncate(fd, off_t(length))
         #endif
     }
-    public func syncfs(_ fd: Int32) -> Int32 { FileIO.systemSyncfs(fd) }
 }
 
 /// Writing a whole file for callers outside the store, such as a report.
