@@ -49,9 +49,9 @@ public struct Checkpoint: Sendable, Equatable {
         return Checkpoint(position: header.position, state: state)
     }
 
-    /// The checkpoint in `bytes` (the form on disk without the MAC line), or nil.
-    static func decode(_ bytes: [UInt8], header: Header? = nil) -> Checkpoint? {
-        guard let header = header ?? Header(bytes), let state = ValidationState(decoding: bytes, at: header.end) else { return nil }
+    /// The checkpoint in `bytes` (the contents inside the page seals), or nil.
+    static func decode(_ bytes: [UInt8]) -> Checkpoint? {
+        guard let header = Header(bytes), let state = ValidationState(decoding: bytes, at: header.end) else { return nil }
         return Checkpoint(position: header.position, state: state)
     }
 

@@ -77,11 +77,7 @@ public struct Ledger: Sendable {
         if asOfMillis == nil { head = summary.head }
         let log = self.log
         let last = head
-        let source = ViewSource {
-            let history = try Ledger.history(of: log, asOf: asOfMillis, upTo: last.seq).history
-            guard history.head == last else { throw Ledger.changedWhileRead(last, history.head) }
-            return history
-        }
+        let source = ViewSource { try Ledger.history(of: log, asOf: asOfMillis, through: last) }
         return View(head: head, tornTail: summary.tornTail, asOf: asOfMillis, validAt: validAtMillis ?? now,
                     validAtGiven: validAt != nil, timeZone: zone, source: source)
     }
@@ -100,10 +96,6 @@ public struct Ledger: Sendable {
         let (asOfMillis, validAtMillis) = try instants(asOf: asOf, validAt: validAt)
         let valid = validAtMillis ?? now
         let log = self.log
-        let readHistory: @Sendable (Int) throws -> History = { last in
-            // Only as far as the view goes: a writer may have appended since.
-            try Ledger.history(of: log, asOf: asOfMillis, upTo: last).history
-        }
         // At the head, the rows a cold read kept may already answer the question.
         if asOfMillis == nil, let warm = KPICheckpoint.load(log, validAt: valid) {
             let head = LogHead(seq: warm.position.seq, hash: warm.position.hash, recorded: warm.recorded)
@@ -112,11 +104,7 @@ public struct Ledger: Sendable {
                 let fold = try ledger.streamingFold(asOf: nil, validAt: valid, upTo: head.seq)
                 guard fold.head == head else { throw Ledger.changedWhileRead(head, fold.head) }
                 return fold.state
-            }, history: {
-                let history = try readHistory(head.seq)
-                guard history.head == head else { throw Ledger.changedWhileRead(head, history.head) }
-                return history
-            })
+            }, history: { try Ledger.history(of: log, asOf: nil, through: head) })
             return View(head: head, tornTail: nil, asOf: nil, validAt: valid, validAtGiven: validAt != nil, timeZone: zone, source: source)
         }
         let fold = try streamingFold(asOf: asOfMillis, validAt: valid)
@@ -126,10 +114,9 @@ public struct Ledger: Sendable {
             let recorded = fold.head.recorded
             keepRows = { rows in KPICheckpoint(position: end, recorded: recorded, validAt: valid, zone: zone, rows: rows).save(log) }
         }
+        let head = fold.head
         let source = ViewSource(state: fold.state, validAt: valid, keepRows: keepRows) {
-            let history = try readHistory(fold.head.seq)
-            guard history.head == fold.head else { throw Ledger.changedWhileRead(fold.head, history.head) }
-            return history
+            try Ledger.history(of: log, asOf: asOfMillis, through: head)
         }
         return View(head: fold.head, tornTail: fold.tornTail, asOf: asOfMillis, validAt: valid,
                     validAtGiven: validAt != nil, timeZone: zone, source: source)
@@ -146,6 +133,15 @@ public struct Ledger: Sendable {
             return true
         }
         return (history, summary.tornTail)
+    }
+
+    /// The history of a view made earlier, read again up to its `head`: only as far as
+    /// the view goes (a writer may have appended since), and throwing when the log no
+    /// longer holds that head there.
+    static func history(of log: EventLog, asOf: Int64?, through head: LogHead) throws -> History {
+        let history = try Ledger.history(of: log, asOf: asOf, upTo: head.seq).history
+        guard history.head == head else { throw Ledger.changedWhileRead(head, history.head) }
+        return history
     }
 
     /// The state at `validAt` of the record as it stood at `asOf`, folded in one pass
