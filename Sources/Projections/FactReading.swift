@@ -21,6 +21,18 @@ enum FactKind: String, CaseIterable {
     }
 }
 
+extension LogLine {
+    /// What a line's type is to a fold, read once from its bytes: the fact it folds, if
+    /// any, and whether it is a store event (a correction, retraction, erasure, …)
+    /// rather than a fact. A fact type is never a store event.
+    var factKind: (kind: FactKind?, meta: Bool) {
+        withType { type in
+            let kind = FactKind(type: type)
+            return (kind, kind == nil && History.isMetaType(type))
+        }
+    }
+}
+
 /// What `ProjectState`'s fold reads of a fact: an event with its corrections applied
 /// (`ResolvedEvent`), or a canonical line of the log read in place (`LineFact`). One
 /// fold serves both, so both give the same state.

@@ -169,21 +169,14 @@ public struct Ledger: Sendable {
         var metAmendments: [String] = []
         var targetsSeen = Set<String>()
         var consistent = true
-        var headHash = Event.genesisHash
-        var headRecorded: String?
-        let mayStopBefore = asOf != nil || last != Int.max
         let summary = try log.readLines(checks: .hashes) { line in
             let seq = line.seq
             if seq > last { return false }
             if let asOf, let recorded = Timestamp.millis(ofRecorded: line.recorded), recorded > asOf { return false }
-            if mayStopBefore {
-                // The read may stop before a line (the first recorded after asOf, or
-                // after `last`), so the head is the line before: noted as they go by.
-                fold.head.seq = seq
-                headHash = line.hash
-                headRecorded = line.recorded
-            }
-            let (kind, meta) = line.withType { type in (FactKind(type: type), History.isMetaType(type)) }
+            // The read may stop before a line (the first recorded after asOf, or after
+            // `last`), which its summary counts: the head is noted as the lines go by.
+            fold.head = LogHead(seq: seq, hash: line.hash, recorded: line.recorded)
+            let (kind, meta) = line.factKind
             // The usual line: no amendment aims at it, so its data and occurred are as
             // written and it is folded in place. Amendments, their targets and lines the
             // strict parser read go the way of the history.
@@ -212,12 +205,6 @@ public struct Ledger: Sendable {
                 if resolved.isValid(at: validAt, in: zone) { fold.state.apply(resolved) } else { fold.excludedFacts += 1 }
             }
             return seq < last
-        }
-        if !mayStopBefore {
-            fold.head = summary.head
-        } else {
-            fold.head.hash = headHash
-            fold.head.recorded = headRecorded
         }
         // Every amendment applied must be one this pass read, with the same bytes.
         if consistent { consistent = amendments.all.filter(counts).map(\.hash) == metAmendments }
@@ -297,17 +284,12 @@ public struct Ledger: Sendable {
         let count = pending.count
         for index in pending.indices where pending[index].occurred == nil { pending[index].occurred = today }
         // Shapes need nothing of the log or of each other: a large batch is checked on every core.
-        let shaped = pending
-        let shapeErrors = Parallel.map(count: count, threshold: 4096) { index -> ValidationError? in
-            do throws(ValidationError) {
-                _ = try Validator.checkShape(shaped[index], texts: .raw)
-                return nil
-            } catch {
-                return error
-            }
+        // Naming an event's texts (below) changes only their form, which the shape allows.
+        let shapes = Parallel.map(count: count, threshold: 4096) { index in
+            Result { () throws(ValidationError) in try Validator.checkShape(pending[index], texts: .raw) }
         }
-        for (index, error) in shapeErrors.enumerated() {
-            if let error { refusals.append(.init(index: index, error: error)) }
+        for (index, shape) in shapes.enumerated() {
+            if case .failure(let error) = shape { refusals.append(.init(index: index, error: error)) }
         }
         // Events refused by their shape alone are left out, and the rest still checked
         // against the log (writing nothing), so one run reports every refusal.
@@ -352,10 +334,6 @@ public struct Ledger: Sendable {
 
         var results: [Appended?] = []
         var dryRunEvents: [Event] = []
-        // Where validation caught up to: a checkpoint may be due after the write. Only these,
-        // not a copy of the context, whose state buffer validation would then copy whole.
-        var caughtUpTo = context.position
-        var eventsSinceCheckpoint = context.eventsSinceCheckpoint
         var sealedAfter = LogHead.empty
         var draftIndices: [Int] = []
         var drafted: [EventDraft] = []
@@ -387,8 +365,6 @@ public struct Ledger: Sendable {
         /// collecting the refusals.
         func validatePending(after head: LogHead) throws -> [EventDraft] {
             try context.catchUp(log, to: head)
-            caughtUpTo = context.position
-            eventsSinceCheckpoint = context.eventsSinceCheckpoint
             results = []
             sealedAfter = head
             draftIndices = []
@@ -405,7 +381,7 @@ public struct Ledger: Sendable {
                     continue
                 }
                 do {
-                    let draft = try context.validate(new, log: log, texts: checkOnly ? .raw : .reference)
+                    let draft = try context.validate(new, type: shapes[index].get(), log: log)
                     try context.applyProvisionally(draft, seq: head.seq + drafts.count + 1, log: log)
                     drafts.append(draft)
                     draftIndices.append(index)
@@ -440,8 +416,9 @@ public struct Ledger: Sendable {
         }
         if dryRun {
             outcome.events = dryRunEvents
-        } else if eventsSinceCheckpoint + outcome.events.count >= Checkpoint.rewriteDistance {
-            if let end = Ledger.end(of: outcome, after: caughtUpTo) {
+        } else if context.eventsSinceCheckpoint + outcome.events.count >= Checkpoint.rewriteDistance {
+            // `context` is where validation caught up to, the head the batch was sealed after.
+            if let end = Ledger.end(of: outcome, after: context.position) {
                 // The state validation folded the batch into is the state at its end: keep
                 // that (once any retraction is folded in), without reading the batch back.
                 try context.settle(log)

@@ -86,12 +86,10 @@ struct ValidationContext {
             note(stream: line.stream, texts: try line.textReferences())
             // A correction changes nothing validation reads (see `ValidationState`); a
             // retraction may undo what an earlier event folded in.
-            let (kind, meta, retraction) = line.withType {
-                (FactKind(type: $0), History.isMetaType($0), $0.elementsEqual(History.retractedType.utf8))
-            }
+            let (kind, meta) = line.factKind
             if meta {
                 // A retraction whose target this pass left out changes nothing more.
-                if retraction, try !leftOut.contains(UUIDKey(line.event().data["target"]?.stringValue ?? "")) { refold = true }
+                if line.withType({ $0.elementsEqual(History.retractedType.utf8) }), try !leftOut.contains(UUIDKey(line.event().data["target"]?.stringValue ?? "")) { refold = true }
             } else if !refold {
                 if retractedAhead.contains(line.id) {
                     leftOut.insert(line.id)
@@ -137,7 +135,7 @@ struct ValidationContext {
         state.refold(EmptyCollection<ResolvedEvent>())
         let end = try log.readLines { line in
             guard line.seq <= last else { return false }
-            let (kind, meta) = line.withType { (FactKind(type: $0), History.isMetaType($0)) }
+            let (kind, meta) = line.factKind
             if !meta, !retracted.contains(line.id) {
                 if let fact = LineFact(line, kind: kind) { state.apply(fact) } else { state.apply(ResolvedEvent(try line.event())) }
             }
@@ -192,9 +190,9 @@ struct ValidationContext {
     }
 
     /// Checks `new` against the state (references, creation, corrections) and gives
-    /// it its stream. `new` is already shape-checked, its texts stored, its id set.
-    mutating func validate(_ new: NewEvent, log: EventLog, texts form: Validator.TextForm = .reference) throws -> EventDraft {
-        let type = try Validator.checkShape(new, texts: form)
+    /// it its stream. `new` is already shape-checked (`type` is what that found), its
+    /// texts stored, its id set.
+    mutating func validate(_ new: NewEvent, type: EventType, log: EventLog) throws -> EventDraft {
         if !staleIDs.isEmpty, try names(new, anyOf: staleIDs, log: log) { try refoldState(log) }
         var stream = Catalog.stream(of: type, data: new.data)
         switch type.name {
