@@ -60,6 +60,14 @@ public enum AtomicFile {
     }
 }
 
+/// Reading a whole file for callers outside the store, such as an import.
+public enum WholeFile {
+    /// Everything `fd` holds from where it stands to its end (a pipe too), in one array.
+    public static func read(_ fd: Int32, path: String) throws(LogError) -> [UInt8] {
+        try FileIO.readAll(fd, path: path)
+    }
+}
+
 /// Low-level helpers shared by the store's files. Every failure becomes `LogError.io`
 /// naming the operation and the path.
 enum FileIO {
@@ -196,6 +204,12 @@ enum FileIO {
     static func readFile(_ path: String) throws(LogError) -> [UInt8] {
         let fd = try open(path, O_RDONLY, operation: "read")
         defer { close(fd) }
+        return try readAll(fd, path: path)
+    }
+
+    /// Reads `fd` to its end, into one array sized from the file's length (grown for a
+    /// pipe, or a file still growing).
+    static func readAll(_ fd: Int32, path: String) throws(LogError) -> [UInt8] {
         // One byte more than the length, to see the end (or a file that grew meanwhile).
         var result = [UInt8](repeating: 0, count: try size(of: fd, path: path) + 1)
         var filled = 0

@@ -2,7 +2,27 @@
 /// the 8-byte test for where a string needs a closer look:
 /// shared by the strict parser (which explains what is wrong) and the canonical fast
 /// path (which only needs to know whether it is right).
-enum UTF8Sequence {
+public enum UTF8Sequence {
+    /// The offset of the first byte of `bytes` that does not belong to well-formed UTF-8
+    /// (RFC 3629); nil when all of it does.
+    public static func offsetOfFirstInvalid(_ bytes: UnsafeRawBufferPointer) -> Int? {
+        var i = 0
+        let n = bytes.count
+        while i < n {
+            // Eight ASCII bytes at a time.
+            if i + 8 <= n, bytes.loadUnaligned(fromByteOffset: i, as: UInt64.self) & 0x8080_8080_8080_8080 == 0 {
+                i += 8
+                continue
+            }
+            let lead = bytes[i]
+            if lead < 0x80 { i += 1; continue }
+            guard let (second, length) = shape(lead: lead), i + length <= n, second.contains(bytes[i + 1]) else { return i }
+            for k in 2..<max(length, 2) where !(0x80...0xBF).contains(bytes[i + k]) { return i }
+            i += length
+        }
+        return nil
+    }
+
     /// For a lead byte of a well-formed sequence: the allowed range of its second byte
     /// and the sequence's length; nil for any byte that cannot lead one.
     @inline(__always)

@@ -310,34 +310,7 @@ enum ImportFile {
         defer { if fd != STDIN_FILENO { close(fd) } }
         var info = stat()
         guard fstat(fd, &info) == 0, (info.st_mode & S_IFMT) != S_IFDIR else { return nil }
-        // Read straight into the array: first the size the file has, then whatever follows
-        // (a pipe, or a file still growing).
-        func fill(_ buffer: UnsafeMutableRawBufferPointer) -> Int? {
-            var count = 0
-            while count < buffer.count {
-                let n = Glibc.read(fd, buffer.baseAddress! + count, buffer.count - count)
-                if n < 0 {
-                    if errno == EINTR { continue }
-                    return nil
-                }
-                if n == 0 { break }
-                count += n
-            }
-            return count
-        }
-        var failed = false
-        let size = Int(info.st_size)
-        var bytes = [UInt8](unsafeUninitializedCapacity: size) { buffer, count in
-            guard let n = fill(UnsafeMutableRawBufferPointer(buffer)) else { failed = true; return }
-            count = n
-        }
-        var chunk = [UInt8](repeating: 0, count: 1 << 16)
-        while !failed {
-            guard let n = chunk.withUnsafeMutableBytes({ fill($0) }) else { failed = true; break }
-            bytes.append(contentsOf: chunk[0..<n])
-            if n < chunk.count { break }
-        }
-        return failed ? nil : bytes
+        return try? WholeFile.read(fd, path: path)
     }
 
     /// Newlines in `bytes`.
@@ -350,35 +323,8 @@ enum ImportFile {
     /// The line holding the first byte that is not well-formed UTF-8 (RFC 3629); nil
     /// when all of it is.
     static func lineOfFirstInvalidUTF8(_ bytes: ArraySlice<UInt8>) -> Int? {
-        bytes.withUnsafeBufferPointer { b -> Int? in
-            var i = 0
-            let n = b.count
-            while i < n {
-                // Eight ASCII bytes at a time.
-                if i + 8 <= n, UnsafeRawPointer(b.baseAddress! + i).loadUnaligned(as: UInt64.self) & 0x8080_8080_8080_8080 == 0 {
-                    i += 8
-                    continue
-                }
-                let lead = b[i]
-                if lead < 0x80 { i += 1; continue }
-                let length: Int
-                var second: ClosedRange<UInt8> = 0x80...0xBF
-                switch lead {
-                case 0xC2...0xDF: length = 2
-                case 0xE0: length = 3; second = 0xA0...0xBF
-                case 0xE1...0xEC, 0xEE...0xEF: length = 3
-                case 0xED: length = 3; second = 0x80...0x9F
-                case 0xF0: length = 4; second = 0x90...0xBF
-                case 0xF1...0xF3: length = 4
-                case 0xF4: length = 4; second = 0x80...0x8F
-                default: length = 0
-                }
-                var valid = length > 0 && i + length <= n && second.contains(b[i + 1])
-                if valid { for k in 2..<max(length, 2) where !(0x80...0xBF).contains(b[i + k]) { valid = false } }
-                if !valid { return 1 + newlines(in: UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: b[0..<i]))) }
-                i += length
-            }
-            return nil
+        bytes.withUnsafeBytes { raw in
+            UTF8Sequence.offsetOfFirstInvalid(raw).map { 1 + newlines(in: UnsafeRawBufferPointer(rebasing: raw[0..<$0])) }
         }
     }
 }
