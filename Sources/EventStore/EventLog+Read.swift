@@ -102,8 +102,9 @@ extension EventLog {
     /// Lines prechecked together: about a megabyte.
     static let linesPerBatch = 2048
 
-    /// Reads longer than this many bytes are prechecked on a second thread.
-    static let pipelineThreshold = 4 << 20
+    /// Reads longer than this many bytes are prechecked on a second thread. Changed only
+    /// by the tests that compare the two ways of reading.
+    nonisolated(unsafe) static var pipelineThreshold = 4 << 20
 
     /// The bytes of the segments from `position` on.
     func bytesToRead(from position: LogPosition) throws -> Int {
@@ -141,9 +142,11 @@ extension EventLog {
         var stopped = false
         func flush() throws -> Bool {
             guard batch.count > 0 else { return true }
-            batch.precheckAll(hashing: checks.contains(.hashes))
-            stopped = try !deliver(batch)
+            // Taken out before it is delivered: a failure found in it must not deliver it again.
+            let full = batch
             batch = PrecheckBatch(capacity: EventLog.linesPerBatch)
+            full.precheckAll(hashing: checks.contains(.hashes))
+            stopped = try !deliver(full)
             return !stopped
         }
         var tornTail: TornTail?

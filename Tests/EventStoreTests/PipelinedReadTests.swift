@@ -1,0 +1,55 @@
+@testable import EventStore
+import Foundation
+import XCTest
+
+/// A long read is prechecked on a second thread (`EventLog.readLines`); a short one on
+/// this one. Both give the same lines, the same torn tail and the same failure.
+final class PipelinedReadTests: TemporaryDirectoryTestCase {
+    /// What a read gives: every line's seq, hash and place, and the summary or the error.
+    private func readEverything(_ log: EventLog, pipelined: Bool) -> (lines: [String], outcome: String) {
+        let saved = EventLog.pipelineThreshold
+        EventLog.pipelineThreshold = pipelined ? 0 : Int.max
+        defer { EventLog.pipelineThreshold = saved }
+        var lines: [String] = []
+        do {
+            let summary = try log.readLines(checks: .hashes) { line in
+                lines.append("\(line.seq) \(line.hash) \(line.location.file):\(line.location.line)@\(line.location.offset)")
+                return true
+            }
+            return (lines, "\(summary)")
+        } catch {
+            return (lines, "\(error)")
+        }
+    }
+
+    func testAPipelinedReadGivesWhatABatchedReadGives() throws {
+        try XCTSkipIf(Parallel.cores < 2, "a read is pipelined only on more than one core")
+        let log = try makeLog(segmentSize: 256 << 10)
+        // Several batches of lines, over several segments.
+        for batch in 0..<5 { _ = try log.append { _ in (1...1000).map { self.draft(batch * 1000 + $0) } } }
+        XCTAssertGreaterThan(try log.segmentNumbers().count, 2)
+        let whole = readEverything(log, pipelined: false)
+        XCTAssertEqual(whole.lines.count, 5000)
+        XCTAssertEqual(readEverything(log, pipelined: true).lines, whole.lines)
+        XCTAssertEqual(readEverything(log, pipelined: true).outcome, whole.outcome)
+
+        // A torn tail: the same lines, the same tail reported.
+        try appendBytes(Array(#"{"actor":"#.utf8), to: "\(logPath)/\(EventLog.segmentName(try log.segmentNumbers().last!))")
+        let torn = readEverything(log, pipelined: false)
+        XCTAssertTrue(torn.outcome.contains("tornTail: Optional"), torn.outcome)
+        XCTAssertEqual(readEverything(log, pipelined: true).lines, torn.lines)
+        XCTAssertEqual(readEverything(log, pipelined: true).outcome, torn.outcome)
+
+        // A changed line in the middle: the lines before it, then the same failure at the same place.
+        let path = "\(logPath)/\(EventLog.segmentName(2))"
+        var bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: path)))
+        let at = try XCTUnwrap(bytes.firstRange(of: Array(#""n":"#.utf8), in: bytes.count / 2..<bytes.count)).upperBound
+        bytes[at] = bytes[at] == UInt8(ascii: "1") ? UInt8(ascii: "2") : UInt8(ascii: "1")
+        try Data(bytes).write(to: URL(fileURLWithPath: path))
+        let broken = readEverything(log, pipelined: false)
+        XCTAssertTrue(broken.outcome.contains("hash does not match"), broken.outcome)
+        XCTAssertGreaterThan(broken.lines.count, 0)
+        XCTAssertEqual(readEverything(log, pipelined: true).lines, broken.lines)
+        XCTAssertEqual(readEverything(log, pipelined: true).outcome, broken.outcome)
+    }
+}
