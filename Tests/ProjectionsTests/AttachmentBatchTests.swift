@@ -83,6 +83,28 @@ final class AttachmentBatchTests: XCTestCase {
         XCTAssertTrue(try log.verify().ok)
     }
 
+    func testWithoutSyncfsEachTextIsFsyncedThenTheirDirectoryBeforeTheFirstLine() throws {
+        let operations = RecordingFileOperations()
+        let (log, ledger) = try makeLog(operations)
+        operations.syncfsErrno = ENOSYS  // a system without syncfs
+        let report = try ledger.append((1...3).map(minutes))
+
+        let calls = operations.calls
+        let references = report.events.compactMap { $0.event.data["text"]?.stringValue }
+        XCTAssertEqual(references.count, 3)
+        let firstLineWrite = try XCTUnwrap(calls.firstIndex { $0.call == "write" && $0.file.hasSuffix(EventLog.segmentName(1)) })
+        for reference in references {
+            let sync = try XCTUnwrap(calls.firstIndex { $0.call == "fsync" && $0.file.hasSuffix("/\(reference)") }, "an fsync of \(reference)")
+            XCTAssertLessThan(sync, firstLineWrite, "\(reference) is durable before a line names it")
+        }
+        let directorySync = try XCTUnwrap(calls.firstIndex { $0.call == "fsync" && $0.file.hasSuffix("/\(EventLog.attachmentsName)") },
+                                          "an fsync of attachments/")
+        XCTAssertLessThan(directorySync, firstLineWrite, "the texts' names are durable before a line names them")
+        XCTAssertEqual(attachments(log), references.sorted())
+        XCTAssertEqual(log.readText(references[2]), .text("Referat nr. 3: status og næste skridt."))
+        XCTAssertTrue(try log.verify().ok)
+    }
+
     func testARefusedBatchLeavesNoText() throws {
         let operations = RecordingFileOperations()
         let (log, ledger) = try makeLog(operations)
