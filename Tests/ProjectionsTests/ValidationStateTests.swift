@@ -350,6 +350,58 @@ final class ValidationStateTests: XCTestCase {
     }
 }
 
+extension ValidationStateTests {
+    func testAPageEditedPastTheFirstFailsOnlyWhenALookupReadsItAndThenVoidsTheState() throws {
+        let f = try LedgerFixture(self)
+        var memory = ValidationState()
+        for i in 0..<20_000 { memory.noteStream("unit/u\(i)") }
+        Checkpoint(position: .start, state: memory).save(f.log)
+        // The entry of unit/u15000 as stored: its flags, its key's length (7), the kind
+        // unit (1) and u15000; renamed to q15000.
+        let url = URL(fileURLWithPath: Checkpoint.path(in: f.log))
+        var bytes = try Data(contentsOf: url)
+        let at = try XCTUnwrap(bytes.range(of: Data([7, 1] + Array("u15000".utf8)))).lowerBound
+        XCTAssertGreaterThan(at, 3 * 4096, "the entry lies past the first pages")
+        bytes[at + 2] = UInt8(ascii: "q")
+        try bytes.write(to: url)
+
+        let loaded = try XCTUnwrap(Checkpoint.load(f.log), "loading reads the first page only, which is intact")
+        let state = loaded.state
+        XCTAssertEqual(state.checkpointPagesRead, 1)
+        XCTAssertEqual(state.flags("unit/u3"), .stream, "pages that were not edited read as written")
+        XCTAssertFalse(state.readDamagedCheckpoint)
+        _ = state.flags("unit/u15000")
+        XCTAssertTrue(state.readDamagedCheckpoint, "the lookup that read the edited page found it")
+        XCTAssertEqual(state.flags("unit/u3"), [], "after that, the checkpoint answers nothing")
+        XCTAssertNil(state.merged())
+        XCTAssertNotEqual(loaded, Checkpoint(position: .start, state: memory))
+    }
+
+    func testSingleAppendsKeepTheCheckpointUntilTheyHaveReadTheRewriteDistancePastIt() throws {
+        var rng = SplitMix64(seed: 23)
+        let f = try LedgerFixture(self)
+        var model = LogModel()
+        // A batch longer than the distance leaves a checkpoint at its end.
+        model.learn(from: try f.ledger.append((0..<(Checkpoint.rewriteDistance + 20)).map { _ in model.nextEvent(using: &rng) }))
+        for reference in model.takeErasedTexts() { try f.log.deleteText(reference) }
+        let first = try XCTUnwrap(Checkpoint.load(f.log)).position
+        for append in 1...(Checkpoint.rewriteDistance + 2) {
+            // A new ledger each time, as a new process would: validation catches up from the checkpoint.
+            let report = try Ledger(log: f.log).append([model.nextEvent(using: &rng)])
+            model.learn(from: report)
+            for reference in model.takeErasedTexts() { try f.log.deleteText(reference) }
+            let position = try XCTUnwrap(Checkpoint.load(f.log)).position
+            if append < Checkpoint.rewriteDistance {
+                XCTAssertEqual(position, first, "append \(append) read \(append - 1) events past the checkpoint")
+            } else if append == Checkpoint.rewriteDistance {
+                XCTAssertEqual(position.seq, report.head.seq, "append \(append) rewrote the checkpoint at its end")
+            }
+        }
+        // The checkpoint written through the overlay is what a replay to its position gives.
+        XCTAssertEqual(try f.ledger.checkCheckpoint(), .matches)
+    }
+}
+
 private func FileIO_size(_ path: String) -> Int {
     (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
 }
