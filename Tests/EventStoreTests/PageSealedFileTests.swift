@@ -112,12 +112,11 @@ final class PageSealedFileTests: TemporaryDirectoryTestCase {
 
     func testTheLogWritesAndOpensItsDerivedFileSealedByPage() throws {
         let log = try makeLog()
-        let previous = getenv("RECOVERY_CHECKPOINT_KEY").map { String(cString: $0) }
-        setenv("RECOVERY_CHECKPOINT_KEY", "\(directory)/key/checkpoint.key", 1)
-        defer { if let previous { setenv("RECOVERY_CHECKPOINT_KEY", previous, 1) } else { unsetenv("RECOVERY_CHECKPOINT_KEY") } }
-        let original = contents(3 * PageSealedFile.pageSize + 1)
-        try log.writePageSealedDerivedFile("checkpoint.bin", bytes: original)
-        XCTAssertEqual(log.openPageSealedDerivedFile("checkpoint.bin")?.contents(), original)
-        XCTAssertNil(log.openPageSealedDerivedFile("other.bin"))
+        try withEnvironment("RECOVERY_CHECKPOINT_KEY", "\(directory)/key/checkpoint.key") {
+            let original = contents(3 * PageSealedFile.pageSize + 1)
+            try log.writePageSealedDerivedFile("checkpoint.bin", bytes: original)
+            XCTAssertEqual(log.openPageSealedDerivedFile("checkpoint.bin")?.contents(), original)
+            XCTAssertNil(log.openPageSealedDerivedFile("other.bin"))
+        }
     }
 }

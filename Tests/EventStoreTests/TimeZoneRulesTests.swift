@@ -133,10 +133,7 @@ final class TimeZoneRulesTests: XCTestCase {
         let file = Self.tzif(transitions: [1_893_456_000], indices: [1], types: [(3600, false), (7200, false)],
                              footer: "XST-2XDT,M3.5.0,M10.5.0/3")
         try Data(file).write(to: directory.appendingPathComponent(name))
-        let previous = getenv("TZDIR").map { String(cString: $0) }
-        setenv("TZDIR", directory.path, 1)
-        defer { if let previous { setenv("TZDIR", previous, 1) } else { unsetenv("TZDIR") } }
-        let zone = try XCTUnwrap(ZoneRules(identifier: name))
+        let zone = try withEnvironment("TZDIR", directory.path) { try XCTUnwrap(ZoneRules(identifier: name)) }
         XCTAssertEqual(zone.secondsFromGMT(atUnixSeconds: 0), 3600, "before the first transition: the first type")
         XCTAssertEqual(zone.secondsFromGMT(atUnixSeconds: 1_893_456_000), 7200)  // 2030-01-01T00:00Z
         XCTAssertEqual(zone.secondsFromGMT(atUnixSeconds: 2_209_032_000), 7200)  // 2040-01-01T12:00Z: standard time

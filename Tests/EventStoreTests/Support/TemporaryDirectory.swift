@@ -177,3 +177,12 @@ extension TemporaryDirectoryTestCase {
         }
     }
 }
+
+/// Runs `body` with the environment variable `name` set to `value`, then sets it back
+/// as it was (or unsets it).
+func withEnvironment<T>(_ name: String, _ value: String, _ body: () throws -> T) rethrows -> T {
+    let previous = getenv(name).map { String(cString: $0) }
+    setenv(name, value, 1)
+    defer { if let previous { setenv(name, previous, 1) } else { unsetenv(name) } }
+    return try body()
+}
