@@ -106,14 +106,15 @@ echo "== generator check: the $first events import cleanly and give the same KPI
 # with the same seed. The events (ids, data, occurred) must come out byte for byte the
 # same; only the store's `recorded` times, and so the hashes, differ between runs.
 again=$data/work-again-$first
-rm -rf "$again" "$again.jsonl"
-"$generate" "$again" "$(count_of "$first")" "$seed" --jsonl "$again.jsonl" >/dev/null 2>&1
+rm -rf "$again" "$again.jsonl" "$again.err"
+"$generate" "$again" "$(count_of "$first")" "$seed" --jsonl "$again.jsonl" >/dev/null 2>"$again.err" \
+    || { cat "$again.err" >&2; echo "run.sh: generating $first events again failed" >&2; exit 1; }
 if ! cmp -s "$again.jsonl" "$data/import-$first.jsonl" \
     || ! cmp -s <("$recoveryctl" --log "$again" kpi --json | jq -c .rows) <("$recoveryctl" --log "$data/log-$first" kpi --json | jq -c .rows); then
     echo "run.sh: generating $first events twice with seed $seed gave different events; the generator is not deterministic" >&2
     exit 1
 fi
-rm -rf "$again" "$again.jsonl"
+rm -rf "$again" "$again.jsonl" "$again.err"
 echo "== generator check: the same seed gives the same $first events" >&2
 
 # --- 1. replay and 2. verify, per size --------------------------------------
