@@ -1,4 +1,4 @@
-import EventStore
+@testable import EventStore
 import Foundation
 import XCTest
 
@@ -28,6 +28,11 @@ final class SHA256Tests: XCTestCase {
                 let input = Array(msg.prefix(bits / 8))
                 XCTAssertEqual(input.count, bits / 8, "Msg shorter than Len = \(bits)")
                 XCTAssertEqual(SHA256.hex(input), value.lowercased(), "Len = \(bits)")
+                for compression in SHA256.Compression.available {
+                    var hasher = SHA256(compression: compression)
+                    hasher.update(input)
+                    XCTAssertEqual(Hex.encode(hasher.finalize()), value.lowercased(), "Len = \(bits), \(compression)")
+                }
                 checked += 1
                 length = nil
                 message = nil
@@ -44,6 +49,29 @@ final class SHA256Tests: XCTestCase {
         XCTAssertEqual(
             SHA256.hex([UInt8](repeating: 0x61, count: 1_000_000)),
             "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0")
+    }
+
+    func testSHAExtensionsCompressAsThePortableCodeDoes() throws {
+        guard SHA256.Compression.available.contains(.shaExtensions) else {
+            throw XCTSkip("this CPU has no SHA extensions: only the portable compression runs here")
+        }
+        XCTAssertEqual(SHA256.Compression.fastest, .shaExtensions)
+        var random = SplitMix64(seed: 0x5EED_0003)
+        let input = random.bytes(64 * 1000)
+        // Lengths around the padding's edges, then random ones, fed whole and in pieces.
+        var lengths = [0, 1, 55, 56, 63, 64, 65, 119, 120, 128, 64 * 1000]
+        for _ in 0..<50 { lengths.append(Int.random(in: 0...input.count, using: &random)) }
+        for length in lengths {
+            let cut = Int.random(in: 0...length, using: &random)
+            var portable = SHA256(compression: .portable)
+            var extensions = SHA256(compression: .shaExtensions)
+            input.withUnsafeBytes { bytes in
+                portable.update(UnsafeRawBufferPointer(rebasing: bytes[0..<length]))
+                extensions.update(UnsafeRawBufferPointer(rebasing: bytes[0..<cut]))
+                extensions.update(UnsafeRawBufferPointer(rebasing: bytes[cut..<length]))
+            }
+            XCTAssertEqual(Hex.encode(extensions.finalize()), Hex.encode(portable.finalize()), "length \(length), cut at \(cut)")
+        }
     }
 
     func testEmptyInputHasTheWellKnownDigest() {
