@@ -144,6 +144,10 @@ extension EventLog {
     /// after it are encoded apart, hashed together (the event without `hash`), and the
     /// line is the first part, the `hash` member and the second. With `limitingLength`,
     /// a line over 1 MiB is refused.
+    ///
+    /// The first part (`{"actor":…,"data":{…}`) depends on nothing before it, so a large
+    /// batch encodes it, and hashes it as far as it goes, on every core (`LinePrefixes`);
+    /// what chains the lines (`prev`, `seq`) is encoded and hashed here, in order.
     func sealLines(_ drafts: [EventDraft], after head: LogHead, limitingLength: Bool) throws -> (events: [Event], lines: Lines) {
         var millis = Timestamp.nowMillis()
         if let last = head.recorded.flatMap(Timestamp.millis(ofRecorded:)), last > millis { millis = last }
@@ -158,71 +162,66 @@ extension EventLog {
         chunk.reserveCapacity(min(EventLog.lineChunkBytes, drafts.count * 1024) + 4096)
         var after = [UInt8]()
         after.reserveCapacity(512)
-        func append(_ text: StaticString, to out: inout [UInt8]) {
-            out.append(contentsOf: UnsafeBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
-        }
-        for draft in drafts {
-            if let id = draft.id, !EventID.isValid(id) {
-                throw LogError.invalidInput("id \"\(id)\" is not a lower-case UUID (like 3f2c9a4e-8b1d-4c6e-9f0a-1b2c3d4e5f60)")
+        var groupStart = 0
+        while groupStart < drafts.count {
+            let group = groupStart..<min(drafts.count, groupStart + LinePrefixes.draftsPerGroup)
+            let parts = LinePrefixes.encode(drafts[group])
+            for part in parts {
+                for (offset, index) in part.drafts.enumerated() {
+                    if let failure = part.failure, failure.index == index { throw failure.error }
+                    let draft = drafts[index]
+                    seq += 1
+                    let id = draft.id ?? EventID.random()
+                    after.removeAll(keepingCapacity: true)
+                    LinePrefixes.append(#","id":"#, to: &after)
+                    CanonicalJSON.encode(.string(id), into: &after)
+                    LinePrefixes.append(#","occurred":"#, to: &after)
+                    CanonicalJSON.encode(.string(draft.occurred), into: &after)
+                    LinePrefixes.append(#","prev":"#, to: &after)
+                    CanonicalJSON.encode(.string(prev), into: &after)
+                    LinePrefixes.append(#","recorded":"#, to: &after)
+                    CanonicalJSON.encode(.string(recorded), into: &after)
+                    LinePrefixes.append(#","seq":"#, to: &after)
+                    CanonicalJSON.encode(.integer(seq), into: &after)
+                    if let source = draft.source {
+                        LinePrefixes.append(#","source":"#, to: &after)
+                        CanonicalJSON.encode(.string(source), into: &after)
+                    }
+                    LinePrefixes.append(#","stream":"#, to: &after)
+                    CanonicalJSON.encode(.string(draft.stream), into: &after)
+                    LinePrefixes.append(#","type":"#, to: &after)
+                    CanonicalJSON.encode(.string(draft.type), into: &after)
+                    LinePrefixes.append(#","v":"#, to: &after)
+                    CanonicalJSON.encode(.integer(draft.v), into: &after)
+                    after.append(UInt8(ascii: "}"))
+                    var hasher = part.hashers[offset]
+                    after.withUnsafeBytes { hasher.update($0) }
+                    let hash = Hex.encode(hasher.finalize())
+                    let start = chunk.count
+                    chunk.append(contentsOf: part.bytes[part.starts[offset]..<part.starts[offset + 1]])
+                    LinePrefixes.append(#","hash":""#, to: &chunk)
+                    chunk.append(contentsOf: hash.utf8)
+                    chunk.append(UInt8(ascii: "\""))
+                    chunk.append(contentsOf: after)
+                    chunk.append(UInt8(ascii: "\n"))
+                    let event = Event(seq: seq, id: id, type: draft.type, v: draft.v, stream: draft.stream, occurred: draft.occurred,
+                                      recorded: recorded, actor: draft.actor, source: draft.source, data: draft.data, prev: prev, hash: hash)
+                    assert(chunk[start...].elementsEqual(event.lineBytes()), "a sealed line differs from the event's canonical form")
+                    let length = chunk.count - start
+                    if limitingLength && length > EventLog.maxLineBytes {
+                        throw LogError.invalidInput("the event of type \(draft.type) would be a line of \(length) bytes; a line holds at most 1 MiB (1048576 bytes)")
+                    }
+                    prev = hash
+                    events.append(event)
+                    if chunk.count >= EventLog.lineChunkBytes {
+                        lines.count += chunk.count
+                        lines.chunks.append(chunk)
+                        chunk = []
+                        chunk.reserveCapacity(EventLog.lineChunkBytes + 4096)
+                    }
+                }
             }
-            // A line a reader would refuse must never be written: it would stop every reader and writer.
-            guard EventLog.holdsOnlyReadableNumbers(.object(draft.data)) else {
-                throw LogError.invalidInput("the data of the \(draft.type) event holds a fraction or an integer beyond ±(2^53−1); numbers in an event are integers within that range")
-            }
-            seq += 1
-            let id = draft.id ?? EventID.random()
-            let start = chunk.count
-            append(#"{"actor":"#, to: &chunk)
-            CanonicalJSON.encode(.string(draft.actor), into: &chunk)
-            append(#","data":"#, to: &chunk)
-            CanonicalJSON.encode(.object(draft.data), into: &chunk)
-            let middle = chunk.count
-            after.removeAll(keepingCapacity: true)
-            append(#","id":"#, to: &after)
-            CanonicalJSON.encode(.string(id), into: &after)
-            append(#","occurred":"#, to: &after)
-            CanonicalJSON.encode(.string(draft.occurred), into: &after)
-            append(#","prev":"#, to: &after)
-            CanonicalJSON.encode(.string(prev), into: &after)
-            append(#","recorded":"#, to: &after)
-            CanonicalJSON.encode(.string(recorded), into: &after)
-            append(#","seq":"#, to: &after)
-            CanonicalJSON.encode(.integer(seq), into: &after)
-            if let source = draft.source {
-                append(#","source":"#, to: &after)
-                CanonicalJSON.encode(.string(source), into: &after)
-            }
-            append(#","stream":"#, to: &after)
-            CanonicalJSON.encode(.string(draft.stream), into: &after)
-            append(#","type":"#, to: &after)
-            CanonicalJSON.encode(.string(draft.type), into: &after)
-            append(#","v":"#, to: &after)
-            CanonicalJSON.encode(.integer(draft.v), into: &after)
-            after.append(UInt8(ascii: "}"))
-            var hasher = SHA256()
-            chunk.withUnsafeBytes { hasher.update(UnsafeRawBufferPointer(rebasing: $0[start..<middle])) }
-            after.withUnsafeBytes { hasher.update($0) }
-            let hash = Hex.encode(hasher.finalize())
-            append(#","hash":""#, to: &chunk)
-            chunk.append(contentsOf: hash.utf8)
-            chunk.append(UInt8(ascii: "\""))
-            chunk.append(contentsOf: after)
-            chunk.append(UInt8(ascii: "\n"))
-            let event = Event(seq: seq, id: id, type: draft.type, v: draft.v, stream: draft.stream, occurred: draft.occurred,
-                              recorded: recorded, actor: draft.actor, source: draft.source, data: draft.data, prev: prev, hash: hash)
-            assert(chunk[start...].elementsEqual(event.lineBytes()), "a sealed line differs from the event's canonical form")
-            let length = chunk.count - start
-            if limitingLength && length > EventLog.maxLineBytes {
-                throw LogError.invalidInput("the event of type \(draft.type) would be a line of \(length) bytes; a line holds at most 1 MiB (1048576 bytes)")
-            }
-            prev = hash
-            events.append(event)
-            if chunk.count >= EventLog.lineChunkBytes {
-                lines.count += chunk.count
-                lines.chunks.append(chunk)
-                chunk = []
-                chunk.reserveCapacity(EventLog.lineChunkBytes + 4096)
-            }
+            groupStart = group.upperBound
         }
         if !chunk.isEmpty {
             lines.count += chunk.count
@@ -400,5 +399,64 @@ extension EventLog {
             return complete < journal.lines
         }
         return complete >= journal.lines
+    }
+}
+
+/// The first parts of some drafts' lines, `{"actor":…,"data":{…}`, encoded one after
+/// the other into `bytes`, and the SHA-256 of each so far; for the drafts after the first
+/// bad one (whose error is kept), nothing.
+struct LinePrefixes {
+    /// The drafts' indices, in order.
+    var drafts: Range<Int>
+    var bytes: [UInt8] = []
+    /// Where each draft's part starts in `bytes`, and (last) where the final one ends.
+    var starts: [Int] = [0]
+    var hashers: [SHA256] = []
+    var failure: (index: Int, error: LogError)?
+
+    /// Drafts sealed per round: their parts are encoded on every core, then chained here.
+    static let draftsPerGroup = 16384
+    /// Drafts per part of a round, encoded by one thread.
+    static let draftsPerPart = 512
+
+    /// The parts of `drafts`, in order, encoded on every core when there are several.
+    static func encode(_ drafts: ArraySlice<EventDraft>) -> [LinePrefixes] {
+        let partCount = (drafts.count + draftsPerPart - 1) / draftsPerPart
+        return Parallel.map(count: partCount, threshold: 2) { part in
+            let first = drafts.startIndex + part * draftsPerPart
+            var prefixes = LinePrefixes(drafts: first..<min(drafts.endIndex, first + draftsPerPart))
+            prefixes.encode(drafts[prefixes.drafts])
+            return prefixes
+        }
+    }
+
+    private mutating func encode(_ drafts: ArraySlice<EventDraft>) {
+        bytes.reserveCapacity(drafts.count * 512)
+        hashers.reserveCapacity(drafts.count)
+        for index in drafts.indices {
+            let draft = drafts[index]
+            if let id = draft.id, !EventID.isValid(id) {
+                failure = (index, .invalidInput("id \"\(id)\" is not a lower-case UUID (like 3f2c9a4e-8b1d-4c6e-9f0a-1b2c3d4e5f60)"))
+                return
+            }
+            // A line a reader would refuse must never be written: it would stop every reader and writer.
+            guard EventLog.holdsOnlyReadableNumbers(.object(draft.data)) else {
+                failure = (index, .invalidInput("the data of the \(draft.type) event holds a fraction or an integer beyond ±(2^53−1); numbers in an event are integers within that range"))
+                return
+            }
+            let start = bytes.count
+            LinePrefixes.append(#"{"actor":"#, to: &bytes)
+            CanonicalJSON.encode(.string(draft.actor), into: &bytes)
+            LinePrefixes.append(#","data":"#, to: &bytes)
+            CanonicalJSON.encode(.object(draft.data), into: &bytes)
+            var hasher = SHA256()
+            bytes.withUnsafeBytes { hasher.update(UnsafeRawBufferPointer(rebasing: $0[start...])) }
+            hashers.append(hasher)
+            starts.append(bytes.count)
+        }
+    }
+
+    static func append(_ text: StaticString, to out: inout [UInt8]) {
+        out.append(contentsOf: UnsafeBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
     }
 }

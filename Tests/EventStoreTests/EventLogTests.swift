@@ -1,4 +1,4 @@
-import EventStore
+@testable import EventStore
 import Foundation
 import XCTest
 
@@ -164,6 +164,46 @@ final class EventLogTests: TemporaryDirectoryTestCase {
         XCTAssertEqual(Set(outcome.events.map(\.recorded)).count, 1)
         assertBytes(try bytes(segmentPath()), outcome.events.flatMap { $0.lineBytes() })
         assertBytes(try bytes("\(logPath)/LOCK"), [], "the batch journal is cleared after the fsync")
+    }
+
+    func testABatchOfSeveralSealingRoundsIsOneChainInOrder() throws {
+        // Line prefixes are encoded on every core, a round at a time; the chain must not show it.
+        let log = try makeLog()
+        try appendNotes(log, count: 1)
+        let count = LinePrefixes.draftsPerGroup + 3
+        let outcome = try log.append { _ in (2...(count + 1)).map { self.draft($0, extra: ["text": .string(String(repeating: "æ", count: $0 % 97))]) } }
+        XCTAssertEqual(outcome.events.map(\.seq), Array(2...(count + 1)))
+        let (read, _) = try readAll(log, checks: .hashes)
+        XCTAssertEqual(read.count, count + 1)
+        XCTAssertEqual(Array(read.dropFirst()), outcome.events)
+        for (before, event) in zip(read, read.dropFirst()) { XCTAssertEqual(event.prev, before.hash, "seq \(event.seq)") }
+        XCTAssertEqual(outcome.events.map { $0.data["n"] }, (2...(count + 1)).map { JSONValue.integer($0) })
+        assertBytes(try bytes(segmentPath()), read.flatMap { $0.lineBytes() })
+        XCTAssertTrue(try log.verify().ok)
+    }
+
+    func testTheFirstBadDraftOfALargeBatchIsTheOneNamed() throws {
+        // Ids and numbers are checked where prefixes are encoded (in parts, on every core),
+        // the length where the lines are chained: whichever draft comes first is named.
+        let log = try makeLog()
+        let part = LinePrefixes.draftsPerPart
+        let overlong: KeyValuePairs<String, JSONValue> = ["pad": .string(String(repeating: "x", count: EventLog.maxLineBytes))]
+        let fraction: KeyValuePairs<String, JSONValue> = ["x": .number(0.5)]
+        let cases: [(bad: [Int: KeyValuePairs<String, JSONValue>], badIDs: Set<Int>, expected: String)] = [
+            ([part + 10: overlong], [2 * part + 5], "would be a line of"),
+            ([2 * part + 5: overlong], [part + 10], "is not a lower-case UUID"),
+            ([part - 1: fraction], [3 * part], "holds a fraction"),
+            ([3 * part: fraction], [part + 1], "is not a lower-case UUID"),
+        ]
+        for (bad, badIDs, expected) in cases {
+            XCTAssertThrowsError(try log.append { _ in
+                (0..<(4 * part)).map { self.draft($0, id: badIDs.contains($0) ? "not-a-uuid" : nil, extra: bad[$0] ?? [:]) }
+            }, expected) { error in
+                guard case LogError.invalidInput(let message) = error else { return XCTFail("\(error)") }
+                XCTAssertTrue(message.contains(expected), "expected '\(expected)', got: \(message)")
+            }
+        }
+        assertBytes(try bytes(segmentPath()), [])
     }
 
     func testRecordedNeverGoesBelowThePreviousEvent() throws {
