@@ -82,6 +82,12 @@ public struct History: Sendable {
         events.last.map { LogHead(seq: $0.event.seq, hash: $0.event.hash, recorded: $0.event.recorded) } ?? .empty
     }
 
+    /// Makes room for `count` more events, so a large batch grows the history once.
+    mutating func reserveCapacity(forMore count: Int) {
+        events.reserveCapacity(events.count + count)
+        indexByID.reserveCapacity(indexByID.count + count)
+    }
+
     public func event(id: String) -> ResolvedEvent? { indexByID[id].map { events[$0] } }
     public func event(seq: Int) -> ResolvedEvent? { seq >= 1 && seq <= events.count ? events[seq - 1] : nil }
 

@@ -299,6 +299,7 @@ public struct Ledger: Sendable {
 
         // Settle reused ids before naming texts, so a retry stores no text.
         var context = try ValidationContext.load(log)
+        context.batchSize = count
         // Texts are named here (salted and hashed in memory, by the index of their event)
         // and written at once on another thread while the batch is validated and sealed;
         // all of them are made durable together (`EventLog.storeTexts`: one syncfs) before
@@ -345,6 +346,7 @@ public struct Ledger: Sendable {
                 // answered is void. Validate again against the log alone.
                 try? log.removeDerivedFile(Checkpoint.fileName)
                 context = try ValidationContext.replaying(log)
+                context.batchSize = count
                 refusals = shapeRefusals
                 drafts = try validatePending(after: head)
             }

@@ -12,7 +12,8 @@ struct ValidationContext {
     var position = LogPosition.start
     /// The whole history, once something needed it; kept current by `catchUp`.
     private(set) var history: History?
-    /// Events of the batch being validated, not yet in the log.
+    /// Events of the batch being validated, not yet in the log, while no history is kept
+    /// (the history holds those since it was read).
     private var provisional: [Event] = []
     /// Events read since the checkpoint this context was loaded from.
     private(set) var eventsSinceCheckpoint = 0
@@ -22,6 +23,8 @@ struct ValidationContext {
     private var staleIDs: Set<String> = []
     /// Whether a retraction of the batch left `state` to be folded again (`settle`).
     private var contentIsStale = false
+    /// Events the batch being validated holds: room the history makes for them.
+    var batchSize = 0
 
     init() {}
 
@@ -162,6 +165,7 @@ struct ValidationContext {
             throw LogError.integrity(IntegrityFailure(place: LogPlace(seq: position.seq, file: EventLog.segmentName(position.segment), line: position.linesBefore),
                                                       reason: "the log ends at seq \(end.seq) where seq \(position.seq) was read before"))
         }
+        full.reserveCapacity(forMore: batchSize)
         for event in provisional { full.append(event) }
         history = full
         return full
@@ -268,7 +272,8 @@ struct ValidationContext {
         let event = Event(seq: seq, id: draft.id ?? "", type: draft.type, v: draft.v, stream: draft.stream, occurred: draft.occurred,
                           recorded: "", actor: draft.actor, source: draft.source, data: draft.data, prev: "", hash: "")
         note(event)
-        provisional.append(event)
+        // Kept for a history read later; one read already holds it.
+        if history == nil { provisional.append(event) }
         let changesEarlier = history?.append(event) ?? (draft.type == History.correctedType || draft.type == History.retractedType)
         if changesEarlier {
             if ValidationContext.refoldsAtOnce {
