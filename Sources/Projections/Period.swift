@@ -45,6 +45,19 @@ public struct Period: Sendable, Hashable, Comparable, CustomStringConvertible {
         self.init(year: date.year, length: length, index: index)!
     }
 
+    /// `Period(containing: date, length: .quarter).description`, from a table for the
+    /// years most dates fall in (a fold names the quarter of every handover).
+    static func quarterName(containing date: Timestamp.CalendarDate) -> String {
+        let index = (date.year - quarterNamesFrom) * 4 + (date.month - 1) / 3
+        guard quarterNames.indices.contains(index) else { return Period(containing: date, length: .quarter).description }
+        return quarterNames[index]
+    }
+
+    private static let quarterNamesFrom = 1970
+    private static let quarterNames: [String] = (quarterNamesFrom..<2200).flatMap { year in
+        (1...4).map { Period(year: year, length: .quarter, index: $0)!.description }
+    }
+
     public var next: Period {
         index == length.partsPerYear ? Period(year: year + 1, length: length, index: 1)! : Period(year: year, length: length, index: index + 1)!
     }

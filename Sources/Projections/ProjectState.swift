@@ -83,6 +83,16 @@ public struct ProjectState: Sendable, Equatable, Codable {
         public var completedDays: [Int] = []
 
         public var open: Int { started - completed - cancelled }
+
+        mutating func noteStart(withPeer: Bool) {
+            started += 1
+            if withPeer { self.withPeer += 1 }
+        }
+
+        mutating func noteCompletion(afterDays days: Int?) {
+            completed += 1
+            if let days { completedDays.append(days) }
+        }
     }
 
     /// The handovers started, completed and cancelled in one quarter.
@@ -196,23 +206,22 @@ public struct ProjectState: Sendable, Equatable, Codable {
             handovers[id] = handover
             // Validation refuses a case id twice; were it folded anyway, the case is open again.
             closedHandovers[id] = nil
-            let route = ProjectState.route(handover)
-            handoverTotals[route, default: HandoverTotals()].started += 1
-            if handover.peer != nil { handoverTotals[route]!.withPeer += 1 }
+            handoverTotals[ProjectState.route(handover), default: HandoverTotals()].noteStart(withPeer: handover.peer != nil)
             countQuarter(of: d.occurred) { $0.started += 1 }
         case .handoverCompleted, .handoverCancelled:
             guard let id = s("case"), let handover = handovers.removeValue(forKey: id) else { return }
             let route = ProjectState.route(handover)
             if d.kind == .handoverCompleted {
                 closedHandovers[id] = .completed
-                handoverTotals[route]!.completed += 1
+                var days: Int?
                 if let start = Timestamp.calendarDate(ofOccurred: handover.started), let end = Timestamp.calendarDate(ofOccurred: d.occurred) {
-                    handoverTotals[route]!.completedDays.append(end.daysSinceEpoch - start.daysSinceEpoch)
+                    days = end.daysSinceEpoch - start.daysSinceEpoch
                 }
+                handoverTotals[route, default: HandoverTotals()].noteCompletion(afterDays: days)
                 countQuarter(of: d.occurred) { $0.completed += 1 }
             } else {
                 closedHandovers[id] = .cancelled
-                handoverTotals[route]!.cancelled += 1
+                handoverTotals[route, default: HandoverTotals()].cancelled += 1
                 countQuarter(of: d.occurred) { $0.cancelled += 1 }
             }
         case .bodyEstablished:
@@ -246,7 +255,7 @@ public struct ProjectState: Sendable, Equatable, Codable {
 
     private mutating func countQuarter(of occurred: String, _ change: (inout HandoverQuarterCounts) -> Void) {
         guard let date = Timestamp.calendarDate(ofOccurred: occurred) else { return }
-        change(&handoverQuarters[Period(containing: date, length: .quarter).description, default: HandoverQuarterCounts()])
+        change(&handoverQuarters[Period.quarterName(containing: date), default: HandoverQuarterCounts()])
     }
 
     /// People employed now, with their role and team.

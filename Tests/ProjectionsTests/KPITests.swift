@@ -20,6 +20,15 @@ final class KPITests: XCTestCase {
 
     // MARK: staff
 
+    func testTheQuarterNamesTableAgreesWithPeriodInsideAndOutsideItsYears() throws {
+        for year in [1, 1969, 1970, 2021, 2199, 2200, 9999] {
+            for month in 1...12 {
+                let date = try XCTUnwrap(Timestamp.CalendarDate(year: year, month: month, day: month == 2 ? 28 : 30))
+                XCTAssertEqual(Period.quarterName(containing: date), Period(containing: date, length: .quarter).description, "\(date)")
+            }
+        }
+    }
+
     func testStaffKPIsCountPeersAndProfessionalsPerOpenTeamAgainstItsPlan() throws {
         let f = try LedgerFixture(self)
         try units(f, [("cpi", 42), ("ungecenteret", 8)])
