@@ -20,7 +20,7 @@ struct ValidationContext {
     /// Ids whose entries in `state` may be out of date: a retraction of the batch
     /// undid an earlier event, and `state` was not folded again yet (see
     /// `applyProvisionally`). Empty when `state` is exact.
-    private var staleIDs: Set<String> = []
+    private var staleIDs = IDSet()
     /// Whether a retraction of the batch left `state` to be folded again (`settle`).
     private var contentIsStale = false
     /// Events the batch being validated holds: room the history makes for them.
@@ -125,7 +125,7 @@ struct ValidationContext {
         } else {
             state.refold(try fullHistory(log).events.lazy.filter(\.isFact))
         }
-        staleIDs = []
+        staleIDs = IDSet()
         contentIsStale = false
     }
 
@@ -280,7 +280,7 @@ struct ValidationContext {
                 state.refold(try fullHistory(log).events.lazy.filter(\.isFact))
             } else if draft.type == History.retractedType {
                 if let target = draft.data["target"]?.stringValue.flatMap({ history?.event(id: $0) }) {
-                    staleIDs.formUnion(ValidationContext.writtenIDs(of: target))
+                    for id in ValidationContext.writtenIDs(of: target) { staleIDs.insert(id) }
                 }
                 contentIsStale = true
             }
@@ -320,7 +320,7 @@ struct ValidationContext {
 
     /// Whether `new` names one of `ids` in its data, or, for a correction or
     /// retraction, in its target's data.
-    private mutating func names(_ new: NewEvent, anyOf ids: Set<String>, log: EventLog) throws -> Bool {
+    private mutating func names(_ new: NewEvent, anyOf ids: IDSet, log: EventLog) throws -> Bool {
         func mentions(_ value: JSONValue) -> Bool {
             switch value {
             case .string(let s): return ids.contains(s)
@@ -332,8 +332,56 @@ struct ValidationContext {
         if mentions(.object(new.data)) { return true }
         if new.type == History.correctedType || new.type == History.retractedType,
            let target = new.data["target"]?.stringValue.flatMap({ try? fullHistory(log).event(id: $0) }) {
-            return mentions(.object(target.data)) || mentions(.object(target.event.data)) || ids.contains(where: { target.event.stream.hasSuffix("/" + $0) })
+            return mentions(.object(target.data)) || mentions(.object(target.event.data)) || ids.endsAfterSlash(target.event.stream)
         }
         return false
+    }
+}
+
+/// A set of ids asked about with every string of every event of a batch, nearly always
+/// in vain: a bitmap of a cheap fingerprint (length, first and last bytes) answers most
+/// of those questions before the set is hashed.
+struct IDSet {
+    private var ids: Set<String> = []
+    private var fingerprints = [UInt64](repeating: 0, count: IDSet.fingerprintBits / 64)
+    private static let fingerprintBits = 1 << 14
+
+    var isEmpty: Bool { ids.isEmpty }
+
+    mutating func insert(_ id: String) {
+        let bit = IDSet.fingerprint(id)
+        fingerprints[bit >> 6] |= 1 << (bit & 63)
+        ids.insert(id)
+    }
+
+    func contains(_ string: String) -> Bool {
+        let bit = IDSet.fingerprint(string)
+        return fingerprints[bit >> 6] & (1 << (bit & 63)) != 0 && ids.contains(string)
+    }
+
+    /// Whether `text` ends with "/" and one of the ids (a stream naming one).
+    func endsAfterSlash(_ text: String) -> Bool {
+        var rest = Substring(text)
+        while let slash = rest.firstIndex(of: "/") {
+            rest = rest[rest.index(after: slash)...]
+            if contains(String(rest)) { return true }
+        }
+        return false
+    }
+
+    /// Which of `fingerprintBits` bits stands for `string`: a mix of its length and of
+    /// up to eight bytes from each end.
+    private static func fingerprint(_ string: String) -> Int {
+        var utf8 = string
+        let mixed = utf8.withUTF8 { bytes -> UInt64 in
+            var first: UInt64 = 0, last: UInt64 = 0
+            let n = min(8, bytes.count)
+            for i in 0..<n {
+                first = first << 8 | UInt64(bytes[i])
+                last = last << 8 | UInt64(bytes[bytes.count - n + i])
+            }
+            return (first &* 0x9E37_79B9_7F4A_7C15 ^ last &* 0xC2B2_AE3D_27D4_EB4F ^ UInt64(bytes.count)) &* 0x1656_67B1_9E37_79F9
+        }
+        return Int(truncatingIfNeeded: mixed >> (64 - 14))
     }
 }

@@ -8,6 +8,26 @@ import XCTest
 /// a warm KPI checkpoint and a cold replay, lazy and eager folding in a batch append.
 /// (No timings here: `Benchmarks/run.sh` measures.)
 final class FastPathTests: XCTestCase {
+    func testIDSetAnswersAsASetDoes() {
+        // The stale ids of a batch: the fingerprint bitmap must never hide one that is there.
+        var random = SplitMix64(seed: 0x1D5E7)
+        let alphabet = Array("ab-/0123456789æø".unicodeScalars).map(String.init)
+        func word() -> String { (0..<Int.random(in: 0...20, using: &random)).map { _ in alphabet.randomElement(using: &random)! }.joined() }
+        var ids = IDSet(), plain = Set<String>()
+        for _ in 0..<2000 {
+            let id = word()
+            ids.insert(id)
+            plain.insert(id)
+        }
+        XCTAssertFalse(ids.isEmpty)
+        for _ in 0..<3000 {
+            let probe = Bool.random(using: &random) ? plain.randomElement(using: &random)! : word()
+            XCTAssertEqual(ids.contains(probe), plain.contains(probe), probe)
+            let stream = "\(word())/\(probe)"
+            XCTAssertEqual(ids.endsAfterSlash(stream), plain.contains { stream.hasSuffix("/" + $0) }, stream)
+        }
+    }
+
     static let now = IncrementalReplayTests.now
 
     /// A random valid log of `batches` batches, with corrections and retractions.
