@@ -46,6 +46,9 @@ def machine():
             for line in f:
                 if line.startswith("model name"):
                     model = line.split(":", 1)[1].strip()
+                elif line.startswith("flags"):
+                    # Whether our SHA-256 runs on the CPU's instructions here.
+                    model += ", SHA extensions" if "sha_ni" in line.split() else ", no SHA extensions"
                     break
         with open("/proc/meminfo") as f:
             for line in f:
@@ -90,6 +93,7 @@ def main(results_path, out_path, largest):
         ("orjson peer ÷ kpi (cold)", "orjson peer", "kpi (cold)"),
         ("kpi (cold) ÷ wc -l", "kpi (cold)", "wc -l"),
         ("verify ÷ sha256sum", "verify", "sha256sum"),
+        ("verify (portable SHA-256) ÷ sha256sum", "verify (portable SHA-256)", "sha256sum"),
         ("append ÷ sqlite3 insert", "append", "sqlite3 insert"),
         ("process start ÷ sqlite3 start", "process start", "sqlite3 start"),
         ("import ÷ python sqlite3 import", "import", "python sqlite3 import"),
@@ -206,7 +210,9 @@ run (`/usr/bin/time -v`).
   the same with the standard library and with jq (jq only where it finishes in time).
 - **wc -l**, **sha256sum**: over the same segment files.
 - **verify**: `recoveryctl verify`: every line canonical, hashed, chained, ids unique,
-  every attachment hashed.
+  every attachment hashed. Every SHA-256 of ours runs on the CPU's SHA extensions where
+  CPUID reports them (`recoveryctl --version` says so); **verify (portable SHA-256)** is
+  the same with `RECOVERY_SHA256=portable`, what a CPU without them gets.
 - **append**: one `recoveryctl append attendance.counted …` on a copy of the log (lock,
   tail check, checkpoint, validation, write, fsync). **sqlite3 insert**: one `sqlite3`
   command-line insert with `PRAGMA synchronous=FULL` into a WAL database holding the

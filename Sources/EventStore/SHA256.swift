@@ -126,6 +126,14 @@ public struct SHA256: Sendable {
         return hasher.finalize()
     }
 
+    /// Which code computes digests in this process, for `--version`.
+    public static var implementation: String {
+        switch Compression.fastest {
+        case .portable: "portable code"
+        case .shaExtensions: "the CPU's SHA extensions (RECOVERY_SHA256=portable for the portable code)"
+        }
+    }
+
     /// The lower-case hex digest of `bytes`: what `sha256sum` prints, and what the log's
     /// `hash` and `prev` members hold.
     public static func hex(_ bytes: [UInt8]) -> String {
@@ -147,8 +155,13 @@ extension SHA256 {
         /// only once CPUID has said this CPU has them.
         case shaExtensions
 
-        /// The fastest way this CPU can run, decided once per process.
-        static let fastest: Compression = available.last!
+        /// The fastest way this CPU can run, decided once per process; the portable code
+        /// when `RECOVERY_SHA256=portable` asks for it (to check a result without the CPU's
+        /// SHA instructions, or to measure the difference).
+        static let fastest: Compression = {
+            if let asked = getenv("RECOVERY_SHA256"), String(cString: asked) == "portable" { return .portable }
+            return available.last!
+        }()
 
         /// The ways this CPU can run: `portable`, then the SHA extensions if it has them.
         static var available: [Compression] {

@@ -743,8 +743,24 @@ final class CLICommandTests: XCTestCase {
     func testVersion() {
         let result = sandbox.run(["--version"])
         XCTAssertEqual(result.status, 0)
-        XCTAssertEqual(result.stdout, "recoveryctl 0.1.0\n")
+        let lines = result.stdout.split(separator: "\n", omittingEmptySubsequences: false)
+        XCTAssertEqual(lines.first, "recoveryctl 0.1.0")
+        XCTAssertTrue(["SHA-256: portable code", "SHA-256: the CPU's SHA extensions (RECOVERY_SHA256=portable for the portable code)"]
+            .contains(String(lines.dropFirst().first ?? "")), result.stdout)
+        XCTAssertEqual(lines.count, 3, result.stdout)
         XCTAssertEqual(result.stderr, "")
+    }
+
+    func testThePortableSHA256GivesWhatTheFastOneGives() {
+        let portable = ["RECOVERY_SHA256": "portable"]
+        XCTAssertEqual(sandbox.run(["--version"], env: portable).stdout, "recoveryctl 0.1.0\nSHA-256: portable code\n")
+        sandbox.ok(["init"])
+        for n in 1...3 { sandbox.ok(["append", "unit.registered", "unit=u\(n)", "name=Enhed \(n)", "--occurred", "2021-01-0\(n)"], env: n == 2 ? portable : [:]) }
+        let fast = sandbox.run(["verify", "--json"]), slow = sandbox.run(["verify", "--json"], env: portable)
+        XCTAssertEqual(fast.status, 0)
+        XCTAssertEqual(slow.status, 0)
+        XCTAssertEqual(slow.stdout, fast.stdout)
+        XCTAssertEqual(sandbox.run(["kpi", "--json"], env: portable).stdout, sandbox.run(["kpi", "--json"]).stdout)
     }
 }
 

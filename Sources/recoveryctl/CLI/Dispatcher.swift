@@ -1,3 +1,5 @@
+import EventStore
+
 /// Routes a command line to a command: handles the global options, `help`, `--help`
 /// and `--version`, parses the command's arguments, runs it, and reports errors.
 struct Dispatcher: Sendable {
@@ -46,6 +48,7 @@ struct Dispatcher: Sendable {
             return ExitStatus.success
         case .version:
             Output.writeLine("\(HelpFormatter.toolName) \(RecoveryCtlVersion.string)")
+            Output.writeLine("SHA-256: \(SHA256.implementation)")
             return ExitStatus.success
         case .run(let command, let invocation):
             do {
