@@ -39,3 +39,19 @@ public enum Parallel {
         let results: UnsafeMutableBufferPointer<T>
     }
 }
+
+extension Parallel {
+    /// Lets go of `value` on another thread. Freeing a large batch (millions of small
+    /// objects: events, their strings and data) takes about a second that the caller need
+    /// not wait for, and a process that ends meanwhile need not spend at all. The caller
+    /// hands over its only use of `value`.
+    public static func release<T>(_ value: consuming T) {
+        let handedOver = HandedOver(value: value)
+        DispatchQueue.global(qos: .utility).async { _ = handedOver }
+    }
+
+    /// A value no other thread touches once handed over.
+    private struct HandedOver<T>: @unchecked Sendable {
+        let value: T
+    }
+}

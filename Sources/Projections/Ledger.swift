@@ -1,4 +1,5 @@
 import EventStore
+import Dispatch
 
 /// The log read as the project's record: appends validated against the catalog and the
 /// state at the head, and reads at any `asOf` / `validAt` (SPEC §3–5).
@@ -277,6 +278,30 @@ public struct Ledger: Sendable {
     ///   `LogError.conflict` for `expectSeq` or an id reused with other content; other
     ///   `LogError`s from the store.
     public func append(_ events: consuming [NewEvent], expectSeq: Int? = nil, dryRun: Bool = false) throws -> AppendReport {
+        try append(events, expectSeq: expectSeq, dryRun: dryRun, keepingEvents: true).report!
+    }
+
+    /// What a batch did, without its events: for an import, whose million events the
+    /// caller would only count (a report of them takes a second to build at that size).
+    public struct BatchSummary: Sendable, Equatable {
+        /// Events given.
+        public var events: Int
+        /// Those already in the log under their id with the same content: not written.
+        public var existing: Int
+        /// The seqs of the first and the last event written (with `dryRun`, that would
+        /// be); nil when there is none.
+        public var first: Int?
+        public var last: Int?
+        public var quarantined: Quarantine?
+        public var head: LogHead
+    }
+
+    /// `append`, answering with a summary.
+    public func appendBatch(_ events: consuming [NewEvent], expectSeq: Int? = nil, dryRun: Bool = false) throws -> BatchSummary {
+        try append(events, expectSeq: expectSeq, dryRun: dryRun, keepingEvents: false).summary
+    }
+
+    private func append(_ events: consuming [NewEvent], expectSeq: Int?, dryRun: Bool, keepingEvents: Bool) throws -> (report: AppendReport?, summary: BatchSummary) {
         let today = Timestamp.calendarDate(ofMillis: Timestamp.nowMillis(), in: log.timeZone).description
         var refusals: [BatchRefused.Refusal] = []
         // The caller's array, taken over (no copy of a large batch when the caller keeps none).
@@ -285,7 +310,7 @@ public struct Ledger: Sendable {
         for index in pending.indices where pending[index].occurred == nil { pending[index].occurred = today }
         // Shapes need nothing of the log or of each other: a large batch is checked on every core.
         // Naming an event's texts (below) changes only their form, which the shape allows.
-        let shapes = Parallel.map(count: count, threshold: 4096) { index in
+        var shapes = Parallel.map(count: count, threshold: 4096) { index in
             Result { () throws(ValidationError) in try Validator.checkShape(pending[index], texts: .raw) }
         }
         for (index, shape) in shapes.enumerated() {
@@ -336,6 +361,8 @@ public struct Ledger: Sendable {
         var results: [Appended?] = []
         var dryRunEvents: [Event] = []
         var sealedAfter = LogHead.empty
+        var settling: Settling?
+        defer { settling?.wait() }
         var draftIndices: [Int] = []
         var drafted: [EventDraft] = []
         let shapeRefusals = refusals
@@ -359,8 +386,13 @@ public struct Ledger: Sendable {
             // An event another writer appended since its texts were named is not written:
             // no line names those texts.
             unusedTexts = textReferences.filter { results[$0.key] != nil }.flatMap(\.value)
-            pending = []
+            Parallel.release(Ledger.take(&pending, leaving: []))
             drafted = drafts
+            // A batch that will leave a checkpoint folds in its retractions for it while
+            // its lines are sealed and written (from the history in memory, not the log).
+            if drafts.count >= Checkpoint.rewriteDistance, context.settlesInMemory {
+                settling = Settling(Ledger.take(&context, leaving: ValidationContext()), log: log)
+            }
             return drafts
         }
         /// Catches up with the log to `head` and validates each pending event,
@@ -416,6 +448,7 @@ public struct Ledger: Sendable {
             storing?.wait()
             log.deleteTexts(unusedTexts)
         }
+        if let settling { context = try settling.finish() }
         if dryRun {
             outcome.events = dryRunEvents
         } else if context.eventsSinceCheckpoint + outcome.events.count >= Checkpoint.rewriteDistance {
@@ -432,9 +465,56 @@ public struct Ledger: Sendable {
                 try ValidationContext.load(log).saveCheckpointIfWorthwhile(log)
             }
         }
-        var written = outcome.events.makeIterator()
-        let appended = results.map { $0 ?? Appended(event: written.next()!, existing: false) }
-        return AppendReport(events: appended, quarantined: outcome.quarantined, head: outcome.head)
+        let summary = BatchSummary(events: results.count, existing: results.count { $0 != nil }, first: outcome.events.first?.seq,
+                                   last: outcome.events.last?.seq, quarantined: outcome.quarantined, head: outcome.head)
+        var report: AppendReport?
+        if keepingEvents {
+            var written = outcome.events.makeIterator()
+            let appended = results.map { $0 ?? Appended(event: written.next()!, existing: false) }
+            report = AppendReport(events: appended, quarantined: outcome.quarantined, head: outcome.head)
+        }
+        // What validation kept of a large batch is freed on another thread.
+        Parallel.release((Ledger.take(&context, leaving: ValidationContext()), Ledger.take(&drafted, leaving: []),
+                          Ledger.take(&shapes, leaving: []), Ledger.take(&outcome.events, leaving: [])))
+        return (report, summary)
+    }
+
+    /// `ValidationContext.settle` on another thread, from the moment it is made; the
+    /// context is the thread's until `finish` gives it back.
+    private final class Settling: @unchecked Sendable {
+        private var context: ValidationContext
+        private var failure: (any Error)?
+        private let done = DispatchSemaphore(value: 0)
+        /// Touched by the caller's thread only.
+        private var waited = false
+
+        init(_ context: ValidationContext, log: EventLog) {
+            self.context = context
+            DispatchQueue.global(qos: .userInitiated).async { [self] in
+                do { try self.context.settle(log) } catch { failure = error }
+                done.signal()
+            }
+        }
+
+        /// The settled context; throws what settling threw.
+        func finish() throws -> ValidationContext {
+            wait()
+            if let failure { throw failure }
+            return context
+        }
+
+        func wait() {
+            guard !waited else { return }
+            done.wait()
+            waited = true
+        }
+    }
+
+    /// `value`, leaving `empty` in its place, so that the caller holds the only copy.
+    static func take<T>(_ value: inout T, leaving empty: T) -> T {
+        var taken = empty
+        swap(&taken, &value)
+        return taken
     }
 
     /// Where a batch appended right after `start` (the head validation read to) ends;

@@ -293,6 +293,9 @@ struct ValidationContext {
     /// `staleIDs`: for the tests that compare the two.
     nonisolated(unsafe) static var refoldsAtOnce = false
 
+    /// Whether `settle` needs nothing of the log (so it may run while the log is written).
+    var settlesInMemory: Bool { !contentIsStale || history != nil }
+
     /// Folds the state again if a retraction left it out of date.
     mutating func settle(_ log: EventLog) throws {
         if contentIsStale { try refoldState(log) }

@@ -63,6 +63,21 @@ final class CLIImportTests: XCTestCase {
         XCTAssertEqual(summary["written"] as? Int, 0)
         XCTAssertEqual(summary["existing"] as? Int, 1)
         XCTAssertEqual(sandbox.segmentLines().count, 3)
+
+        // One row already there, two new: the summary counts each and names the new seqs.
+        let first = String(decoding: try Data(contentsOf: sandbox.directory.appending("first.jsonl")), as: UTF8.self)
+        try write("mixed.jsonl", first + """
+            {"type":"unit.registered","data":{"unit":"bosteder","name":"Bosteder"},"occurred":"2020-03-01"}
+            {"type":"unit.registered","data":{"unit":"misbrug","name":"Misbrug"},"occurred":"2020-03-01"}
+
+            """)
+        let dry = try sandbox.object(sandbox.ok(["import", "mixed.jsonl", "--dry-run", "--json"]))
+        XCTAssertEqual([dry["events"], dry["written"], dry["existing"], dry["first"], dry["last"]] as? [Int], [3, 0, 1, 4, 5])
+        XCTAssertEqual(sandbox.segmentLines().count, 3)
+        let mixed = sandbox.run(["import", "mixed.jsonl"])
+        XCTAssertEqual(mixed.status, 0, mixed.stderr)
+        XCTAssertEqual(mixed.stdout, "Imported 2 events (seq 4–5); 1 already in the log. Head \(try sandbox.head()).\n")
+        XCTAssertEqual(sandbox.segmentLines().count, 5)
     }
 
     func testJSONLinesFromStandardInput() throws {

@@ -34,7 +34,7 @@ extension Commands {
             return ImportRows.jsonLines(bytes, actor: actor, progress: progress)
         }()
         var problems = rows.problems
-        var report: Ledger.AppendReport?
+        var report: Ledger.BatchSummary?
         // The rows that were read are checked against the log even when others could not be
         // read (then without writing), so that one run lists every bad row.
         let badLines = Set(problems.map(\.0))
@@ -45,7 +45,7 @@ extension Commands {
             let dryRun = invocation.flag("dry-run") || !problems.isEmpty
             progress.say("checking \(checkable.count) events against the log\(dryRun ? "" : " and writing them")…")
             do {
-                let checked = try session.ledger().append(events, dryRun: dryRun)
+                let checked = try session.ledger().appendBatch(consume events, dryRun: dryRun)
                 if problems.isEmpty { report = checked }
             } catch let refused as Ledger.BatchRefused {
                 problems += refused.refusals.map { (rows.lines[checkable[$0.index]], $0.error.description) }
@@ -59,21 +59,19 @@ extension Commands {
         }
         guard let report else { return ExitStatus.success }
         Session.noteQuarantine(report.quarantined)
-        let written = report.events.lazy.filter { !$0.existing }
-        let first = written.first?.event.seq, last = report.events.last(where: { !$0.existing })?.event.seq
-        let writtenCount = written.count
+        let dryRun = invocation.flag("dry-run")
+        let writtenCount = report.events - report.existing
         if invocation.json {
             session.printJSON(.object(JSONObject([
-                "dryRun": .bool(invocation.flag("dry-run")), "events": .integer(report.events.count), "written": .integer(invocation.flag("dry-run") ? 0 : writtenCount),
-                "existing": .integer(report.events.count - writtenCount),
-                "first": first.map(JSONValue.integer) ?? .null, "last": last.map(JSONValue.integer) ?? .null, "head": .string(report.head.description),
+                "dryRun": .bool(dryRun), "events": .integer(report.events), "written": .integer(dryRun ? 0 : writtenCount),
+                "existing": .integer(report.existing),
+                "first": report.first.map(JSONValue.integer) ?? .null, "last": report.last.map(JSONValue.integer) ?? .null, "head": .string(report.head.description),
             ])))
-        } else if invocation.flag("dry-run") {
-            Output.writeLine("\(report.events.count) events are valid; nothing was written (--dry-run). They would be seq \(first ?? 0)–\(last ?? 0).")
+        } else if dryRun {
+            Output.writeLine("\(report.events) events are valid; nothing was written (--dry-run). They would be seq \(report.first ?? 0)–\(report.last ?? 0).")
         } else {
-            let existing = report.events.count - writtenCount
-            let range = first.map { "seq \($0)–\(last!)" } ?? "nothing new"
-            Output.writeLine("Imported \(writtenCount) events (\(range))\(existing > 0 ? "; \(existing) already in the log" : ""). Head \(report.head).")
+            let range = report.first.map { "seq \($0)–\(report.last!)" } ?? "nothing new"
+            Output.writeLine("Imported \(writtenCount) events (\(range))\(report.existing > 0 ? "; \(report.existing) already in the log" : ""). Head \(report.head).")
         }
         return ExitStatus.success
     }
