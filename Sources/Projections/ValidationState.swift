@@ -93,26 +93,52 @@ struct ValidationState: Sendable {
     /// text reference (`text/sha256-` and 64 lower-case hex digits) as its code and
     /// the 32 bytes; anything else as 0 and its UTF-8. One key, one form.
     static func encode(_ key: String) -> [UInt8] {
-        let utf8 = Array(key.utf8)
-        guard let slash = utf8.firstIndex(of: UInt8(ascii: "/")),
-              let code = kinds.firstIndex(where: { $0.utf8.elementsEqual(utf8[..<slash]) }) else { return [0] + utf8 }
-        let rest = utf8[(slash + 1)...]
-        if kinds[code] == "text", rest.count == textReferencePrefix.count + 64, rest.starts(with: textReferencePrefix) {
+        var key = key
+        return key.withUTF8 { utf8 in
+            let bytes = UnsafeRawBufferPointer(utf8)
+            guard let slash = bytes.firstIndex(of: UInt8(ascii: "/")),
+                  let kind = kindNames.firstIndex(where: { $0.elementsEqual(UnsafeRawBufferPointer(rebasing: bytes[..<slash])) }) else {
+                return encoded(code: 0, bytes)
+            }
+            return encode(kind: kind, UnsafeRawBufferPointer(rebasing: bytes[(slash + 1)...]))
+        }
+    }
+
+    /// `encode("KIND/REST")` for the kind at `kind` in `kinds`, without the key as a string.
+    static func encode(kind: Int, _ rest: UnsafeRawBufferPointer) -> [UInt8] {
+        if kind == textKind, rest.count == textReferencePrefix.count + 64, rest.starts(with: textReferencePrefix) {
             var bytes: [UInt8] = [textReferenceCode]
+            bytes.reserveCapacity(33)
             var high: UInt8?
             for c in rest.dropFirst(textReferencePrefix.count) {
                 let nibble: UInt8
                 switch c {
                 case UInt8(ascii: "0")...UInt8(ascii: "9"): nibble = c - UInt8(ascii: "0")
                 case UInt8(ascii: "a")...UInt8(ascii: "f"): nibble = c - UInt8(ascii: "a") + 10
-                default: return [UInt8(code + 1)] + rest
+                default: return encoded(code: UInt8(kind + 1), rest)
                 }
                 if let h = high { bytes.append(h << 4 | nibble); high = nil } else { high = nibble }
             }
             return bytes
         }
-        return [UInt8(code + 1)] + rest
+        return encoded(code: UInt8(kind + 1), rest)
     }
+
+    /// `code` and then `bytes`, in one allocation.
+    private static func encoded(code: UInt8, _ bytes: UnsafeRawBufferPointer) -> [UInt8] {
+        [UInt8](unsafeUninitializedCapacity: bytes.count + 1) { buffer, count in
+            buffer[0] = code
+            UnsafeMutableRawBufferPointer(rebasing: UnsafeMutableRawBufferPointer(buffer)[1...]).copyMemory(from: bytes)
+            count = bytes.count + 1
+        }
+    }
+
+    /// `kinds` as bytes, and where the kinds of references and of texts are among them.
+    private static let kindNames = kinds.map { Array($0.utf8) }
+    private static let textKind = kinds.firstIndex(of: "text")!
+    private static let referenceKinds: [ReferenceKind: Int] = Dictionary(uniqueKeysWithValues: ReferenceKind.allCases.map {
+        ($0, kinds.firstIndex(of: streamKind(of: $0))!)
+    })
 
     /// The key `encode` stored as `bytes`.
     static func decode(_ bytes: UnsafeRawBufferPointer) -> String {
@@ -136,7 +162,11 @@ struct ValidationState: Sendable {
         return sealed?.flags(key)
     }
 
-    func flags(_ kind: ReferenceKind, _ id: String) -> Flags { flags(ValidationState.key(kind, id)) }
+    func flags(_ kind: ReferenceKind, _ id: String) -> Flags {
+        var id = id
+        let key = id.withUTF8 { ValidationState.encode(kind: ValidationState.referenceKinds[kind]!, UnsafeRawBufferPointer($0)) }
+        return key.withUnsafeBytes { flags(encoded: $0) ?? [] }
+    }
 
     func isStream(_ stream: String) -> Bool { flags(stream).contains(.stream) }
     func isNamedText(_ reference: String) -> Bool { flags(ValidationState.textKey(reference)).contains(.text) }

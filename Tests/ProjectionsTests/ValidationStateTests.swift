@@ -7,6 +7,27 @@ import XCTest
 /// `ProjectState` did, and its checkpoint form round-trips and is never believed when
 /// it is not what this code sealed.
 final class ValidationStateTests: XCTestCase {
+    func testEveryKeyFormDecodesToItselfAndAReferenceIsFoundByKindAndID() {
+        let hex = String(repeating: "0123456789abcdef", count: 4)
+        let keys = ["unit/cpi", "team/unge-peers", "person/p-1", "handover/case-7", "evaluation/m1", "log/events-000001.jsonl",
+                    "text/sha256-\(hex)", "text/sha256-\(hex.uppercased())", "text/sha256-\(hex.dropLast())", "text/plain",
+                    "unknown/x", "no-slash", "", "/leading", "unit/", "unit/æøå/ü", "units/cpi"]
+        var state = ValidationState()
+        for (n, key) in keys.enumerated() {
+            XCTAssertEqual(ValidationState.encode(key).withUnsafeBytes { ValidationState.decode($0) }, key)
+            state.noteStream(key)
+            XCTAssertTrue(state.isStream(key), "\(n): \(key)")
+        }
+        XCTAssertEqual(ValidationState.encode("text/sha256-\(hex)").count, 33, "a text reference is kept as its 32 bytes")
+        for kind in ReferenceKind.allCases {
+            let key = ValidationState.key(kind, "some-id")
+            state.noteStream(key)
+            XCTAssertEqual(state.flags(kind, "some-id"), state.flags(key), "\(kind)")
+            XCTAssertTrue(state.flags(kind, "some-id").contains(.stream), "\(kind)")
+            XCTAssertEqual(state.flags(kind, "other-id"), [], "\(kind)")
+        }
+    }
+
     // MARK: the same answers as the old fold
 
     /// What validation asked of a `ProjectState` (Validation.swift before `ValidationState`).
