@@ -160,6 +160,20 @@ final class CLIImportTests: XCTestCase {
             """)
         XCTAssertEqual(try sandbox.segmentBytes(), Data())
 
+        // An id that is no UUID is refused as such, and a second use of it as well.
+        try write("odd.jsonl", """
+            {"type":"unit.registered","data":{"unit":"a","name":"A"},"id":"kbh-1"}
+            {"type":"unit.registered","data":{"unit":"b","name":"B"},"id":"\(id)"}
+            {"type":"unit.registered","data":{"unit":"c","name":"C"},"id":"kbh-1"}
+
+            """)
+        let odd = sandbox.run(["import", "odd.jsonl"])
+        XCTAssertEqual(odd.status, 1)
+        XCTAssertTrue(odd.stderr.contains("odd.jsonl:3: id: kbh-1 is also the id of line 1; an id names one fact"), odd.stderr)
+        XCTAssertTrue(odd.stderr.contains("odd.jsonl:1: id:"), odd.stderr)
+        XCTAssertFalse(odd.stderr.contains("odd.jsonl:2:"), odd.stderr)
+        XCTAssertEqual(try sandbox.segmentBytes(), Data())
+
         try write("dup.csv", "id,unit,name\n\(id),a,A\n\(id),b,B\n")
         let csv = sandbox.run(["import", "dup.csv", "--type", "unit.registered"])
         XCTAssertEqual(csv.status, 1)
