@@ -73,7 +73,7 @@ public struct History: Sendable {
 
     /// Every event in seq order (index = seq − 1).
     public private(set) var events: [ResolvedEvent] = []
-    private var indexByID: [String: Int] = [:]
+    private var indexByID = IDIndex()
     public private(set) var erasedTexts: Set<String> = []
 
     public init() {}
@@ -126,3 +126,20 @@ public struct History: Sendable {
     }
 }
 
+/// Where each id is in a history. Ids in the log are lower-case UUIDs, kept as their 16
+/// bytes (hashed far faster than the 36 characters); any other string as it is.
+struct IDIndex: Sendable {
+    private var uuids: [UUIDKey: Int] = [:]
+    private var others: [String: Int] = [:]
+
+    var count: Int { uuids.count + others.count }
+
+    mutating func reserveCapacity(_ capacity: Int) { uuids.reserveCapacity(capacity) }
+
+    subscript(id: String) -> Int? {
+        get { EventID.isValid(id) ? uuids[UUIDKey(id)] : others[id] }
+        set {
+            if EventID.isValid(id) { uuids[UUIDKey(id)] = newValue } else { others[id] = newValue }
+        }
+    }
+}

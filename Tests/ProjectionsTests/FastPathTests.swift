@@ -8,6 +8,21 @@ import XCTest
 /// a warm KPI checkpoint and a cold replay, lazy and eager folding in a batch append.
 /// (No timings here: `Benchmarks/run.sh` measures.)
 final class FastPathTests: XCTestCase {
+    func testIDIndexKeepsUUIDsAndOtherStringsApart() {
+        let id = "1b4e28ba-2fa1-4d3b-a3f5-ef19b5a7633b"
+        var index = IDIndex()
+        index[id] = 1
+        index[id.uppercased()] = 2
+        index["kbh-1"] = 3
+        index["1b4e28ba2fa14d3ba3f5ef19b5a7633b"] = 4
+        XCTAssertEqual([index[id], index[id.uppercased()], index["kbh-1"], index["1b4e28ba2fa14d3ba3f5ef19b5a7633b"]], [1, 2, 3, 4])
+        XCTAssertNil(index["1b4e28ba-2fa1-4d3b-a3f5-ef19b5a7633c"])
+        XCTAssertEqual(index.count, 4)
+        index[id] = nil
+        XCTAssertNil(index[id])
+        XCTAssertEqual(index[id.uppercased()], 2)
+    }
+
     func testIDSetAnswersAsASetDoes() {
         // The stale ids of a batch: the fingerprint bitmap must never hide one that is there.
         var random = SplitMix64(seed: 0x1D5E7)
