@@ -162,38 +162,16 @@ extension EventLog {
         chunk.reserveCapacity(min(EventLog.lineChunkBytes, drafts.count * 1024) + 4096)
         var after = [UInt8]()
         after.reserveCapacity(512)
-        var groupStart = 0
-        while groupStart < drafts.count {
+        for groupStart in stride(from: 0, to: drafts.count, by: LinePrefixes.draftsPerGroup) {
             let group = groupStart..<min(drafts.count, groupStart + LinePrefixes.draftsPerGroup)
-            let parts = LinePrefixes.encode(drafts[group])
-            for part in parts {
+            for part in LinePrefixes.encode(drafts[group]) {
                 for (offset, index) in part.drafts.enumerated() {
                     if let failure = part.failure, failure.index == index { throw failure.error }
                     let draft = drafts[index]
                     seq += 1
                     let id = draft.id ?? EventID.random()
                     after.removeAll(keepingCapacity: true)
-                    LinePrefixes.append(#","id":"#, to: &after)
-                    CanonicalJSON.encode(.string(id), into: &after)
-                    LinePrefixes.append(#","occurred":"#, to: &after)
-                    CanonicalJSON.encode(.string(draft.occurred), into: &after)
-                    LinePrefixes.append(#","prev":"#, to: &after)
-                    CanonicalJSON.encode(.string(prev), into: &after)
-                    LinePrefixes.append(#","recorded":"#, to: &after)
-                    CanonicalJSON.encode(.string(recorded), into: &after)
-                    LinePrefixes.append(#","seq":"#, to: &after)
-                    CanonicalJSON.encode(.integer(seq), into: &after)
-                    if let source = draft.source {
-                        LinePrefixes.append(#","source":"#, to: &after)
-                        CanonicalJSON.encode(.string(source), into: &after)
-                    }
-                    LinePrefixes.append(#","stream":"#, to: &after)
-                    CanonicalJSON.encode(.string(draft.stream), into: &after)
-                    LinePrefixes.append(#","type":"#, to: &after)
-                    CanonicalJSON.encode(.string(draft.type), into: &after)
-                    LinePrefixes.append(#","v":"#, to: &after)
-                    CanonicalJSON.encode(.integer(draft.v), into: &after)
-                    after.append(UInt8(ascii: "}"))
+                    EventLog.encodeMembersAfterHash(of: draft, id: id, prev: prev, recorded: recorded, seq: seq, into: &after)
                     var hasher = part.hashers[offset]
                     after.withUnsafeBytes { hasher.update($0) }
                     let hash = Hex.encode(hasher.finalize())
@@ -221,13 +199,37 @@ extension EventLog {
                     }
                 }
             }
-            groupStart = group.upperBound
         }
         if !chunk.isEmpty {
             lines.count += chunk.count
             lines.chunks.append(chunk)
         }
         return (events, lines)
+    }
+
+    /// The members of a line after `hash`, from `id` to `v` and the closing brace.
+    private static func encodeMembersAfterHash(of draft: EventDraft, id: String, prev: String, recorded: String, seq: Int, into out: inout [UInt8]) {
+        LinePrefixes.append(#","id":"#, to: &out)
+        CanonicalJSON.encode(.string(id), into: &out)
+        LinePrefixes.append(#","occurred":"#, to: &out)
+        CanonicalJSON.encode(.string(draft.occurred), into: &out)
+        LinePrefixes.append(#","prev":"#, to: &out)
+        CanonicalJSON.encode(.string(prev), into: &out)
+        LinePrefixes.append(#","recorded":"#, to: &out)
+        CanonicalJSON.encode(.string(recorded), into: &out)
+        LinePrefixes.append(#","seq":"#, to: &out)
+        CanonicalJSON.encode(.integer(seq), into: &out)
+        if let source = draft.source {
+            LinePrefixes.append(#","source":"#, to: &out)
+            CanonicalJSON.encode(.string(source), into: &out)
+        }
+        LinePrefixes.append(#","stream":"#, to: &out)
+        CanonicalJSON.encode(.string(draft.stream), into: &out)
+        LinePrefixes.append(#","type":"#, to: &out)
+        CanonicalJSON.encode(.string(draft.type), into: &out)
+        LinePrefixes.append(#","v":"#, to: &out)
+        CanonicalJSON.encode(.integer(draft.v), into: &out)
+        out.append(UInt8(ascii: "}"))
     }
 
     /// Whether every number in `value` is an integer within ±(2^53−1), as readers require (SPEC §2).

@@ -310,7 +310,7 @@ public struct Ledger: Sendable {
         for index in pending.indices where pending[index].occurred == nil { pending[index].occurred = today }
         // Shapes need nothing of the log or of each other: a large batch is checked on every core.
         // Naming an event's texts (below) changes only their form, which the shape allows.
-        var shapes = Parallel.map(count: count, threshold: 4096) { index in
+        var shapes = Parallel.map(count: count, threshold: Ledger.largeBatch) { index in
             Result { () throws(ValidationError) in try Validator.checkShape(pending[index], texts: .raw) }
         }
         for (index, shape) in shapes.enumerated() {
@@ -386,7 +386,8 @@ public struct Ledger: Sendable {
             // An event another writer appended since its texts were named is not written:
             // no line names those texts.
             unusedTexts = textReferences.filter { results[$0.key] != nil }.flatMap(\.value)
-            Parallel.release(Ledger.take(&pending, leaving: []))
+            let given = Ledger.take(&pending, leaving: [])
+            if count >= Ledger.largeBatch { Parallel.release(given) }
             drafted = drafts
             // A batch that will leave a checkpoint folds in its retractions for it while
             // its lines are sealed and written (from the history in memory, not the log).
@@ -473,11 +474,16 @@ public struct Ledger: Sendable {
             let appended = results.map { $0 ?? Appended(event: written.next()!, existing: false) }
             report = AppendReport(events: appended, quarantined: outcome.quarantined, head: outcome.head)
         }
-        // What validation kept of a large batch is freed on another thread.
-        Parallel.release((Ledger.take(&context, leaving: ValidationContext()), Ledger.take(&drafted, leaving: []),
-                          Ledger.take(&shapes, leaving: []), Ledger.take(&outcome.events, leaving: [])))
+        if count >= Ledger.largeBatch {
+            // What validation kept of a large batch is freed on another thread.
+            Parallel.release((Ledger.take(&context, leaving: ValidationContext()), Ledger.take(&drafted, leaving: []),
+                              Ledger.take(&shapes, leaving: []), Ledger.take(&outcome.events, leaving: [])))
+        }
         return (report, summary)
     }
+
+    /// A batch this long has its shapes checked on every core and is freed on another thread.
+    static let largeBatch = 4096
 
     /// `ValidationContext.settle` on another thread, from the moment it is made; the
     /// context is the thread's until `finish` gives it back.
