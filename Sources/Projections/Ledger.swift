@@ -387,7 +387,7 @@ public struct Ledger: Sendable {
             // no line names those texts.
             unusedTexts = textReferences.filter { results[$0.key] != nil }.flatMap(\.value)
             let given = Ledger.take(&pending, leaving: [])
-            if count >= Ledger.largeBatch { Parallel.release(given) }
+            if count >= Ledger.largeBatch { Parallel.release(consume given) }
             drafted = drafts
             // A batch that will leave a checkpoint folds in its retractions for it while
             // its lines are sealed and written (from the history in memory, not the log).

@@ -3,6 +3,22 @@ import XCTest
 
 final class ParallelTests: XCTestCase {
     /// Split over the cores or not, every index gets its own result, in order.
+    func testReleaseFreesTheValueOnAnotherThread() {
+        final class Tracked: @unchecked Sendable {
+            let freed: XCTestExpectation
+            init(_ freed: XCTestExpectation) { self.freed = freed }
+            deinit {
+                XCTAssertFalse(Thread.isMainThread, "freed on the thread that handed it over")
+                freed.fulfill()
+            }
+        }
+        let freed = expectation(description: "the value was freed")
+        let batch = [Tracked(freed)]
+        // Handed over whole: this thread keeps no reference that could be the last.
+        Parallel.release(consume batch)
+        wait(for: [freed], timeout: 10)
+    }
+
     func testMapGivesEveryIndexItsResultInOrder() {
         for count in [0, 1, 7, 255, 256, 10_007] {
             let expected = (0..<count).map { $0 &* 2_654_435_761 }
