@@ -311,12 +311,17 @@ extension Event {
 public enum Bytes {
     /// Whether `needle` occurs in `haystack` (`memchr` for its first byte, then `memcmp`).
     public static func contains(_ haystack: UnsafeRawBufferPointer, _ needle: StaticString) -> Bool {
-        let n = needle.utf8CodeUnitCount
-        guard n > 0, haystack.count >= n, let base = haystack.baseAddress else { return n == 0 }
+        contains(haystack, UnsafeRawBufferPointer(start: needle.utf8Start, count: needle.utf8CodeUnitCount))
+    }
+
+    /// Whether `needle` occurs in `haystack`.
+    public static func contains(_ haystack: UnsafeRawBufferPointer, _ needle: UnsafeRawBufferPointer) -> Bool {
+        let n = needle.count
+        guard n > 0, haystack.count >= n, let base = haystack.baseAddress, let first = needle.baseAddress else { return n == 0 }
         var from = 0
         while from + n <= haystack.count {
-            guard let found = memchr(base + from, Int32(needle.utf8Start[0]), haystack.count - n + 1 - from) else { return false }
-            if memcmp(found, needle.utf8Start, n) == 0 { return true }
+            guard let found = memchr(base + from, Int32(needle[0]), haystack.count - n + 1 - from) else { return false }
+            if memcmp(found, first, n) == 0 { return true }
             from = base.distance(to: UnsafeRawPointer(found)) + 1
         }
         return false

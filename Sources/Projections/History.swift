@@ -114,6 +114,18 @@ public struct History: Sendable {
         }
     }
 
+    /// What `append(event)` does to the event with `id` (nil while there is none):
+    /// `append`'s rules, for one id.
+    static func resolve(_ resolved: inout ResolvedEvent?, id: String, with event: Event) {
+        if event.id == id { resolved = ResolvedEvent(event) }
+        guard resolved != nil, case .string(let target)? = event.data["target"], target == id else { return }
+        switch event.type {
+        case correctedType: resolved!.apply(correction: event)
+        case retractedType: resolved!.apply(retractionAt: event.seq)
+        default: break
+        }
+    }
+
     /// The facts in seq order, those whose `occurred` lies at or before `validAt`
     /// (milliseconds; nil: all of them). Plain dates start at midnight in `zone`.
     public func facts(validAt: Int64?, in zone: ZoneRules) -> [ResolvedEvent] {

@@ -540,6 +540,24 @@ public struct Ledger: Sendable {
                            seq: outcome.head.seq, hash: outcome.head.hash)
     }
 
+    /// The event with seq `seq`, as written; nil when the log has none.
+    public func event(seq: Int) throws -> Event? {
+        guard seq >= 1 else { return nil }
+        var found: Event?
+        try log.readLines { line in
+            if line.seq == seq { found = try line.event() }
+            return line.seq < seq
+        }
+        return found
+    }
+
+    /// The last event with `id`, as written (`History.event(id:)`): found in one pass
+    /// that parses only the lines holding the id, not the whole history in memory.
+    public func event(id: String) throws -> Event? {
+        guard ValidationContext.isPlain(id) else { return try historyView().history.event(id: id)?.event }
+        return try ValidationContext.find(id: id, in: log, upToSeq: nil).0?.event
+    }
+
     /// Erases a text (SPEC §3): appends `text.erased`, then deletes the file.
     public func erase(reference: String, reason: String, actor: String, source: String? = nil) throws -> AppendReport {
         let report = try append([NewEvent(type: EventLog.textErasedType, data: JSONObject(["ref": .string(reference), "reason": .string(reason)]),

@@ -25,6 +25,9 @@ struct ValidationContext {
     private var contentIsStale = false
     /// Events the batch being validated holds: room the history makes for them.
     var batchSize = 0
+    /// Events found by id without the whole history (`event(id:log:)`), as the log holds
+    /// them up to `position`; nil for an id no event has.
+    private var foundByID: [String: ResolvedEvent?] = [:]
 
     init() {}
 
@@ -106,6 +109,7 @@ struct ValidationContext {
             return line.seq < last
         }
         position = summary.end
+        foundByID = [:]
         if refold { try refoldState(log) }
     }
 
@@ -171,10 +175,64 @@ struct ValidationContext {
         return full
     }
 
+    /// A batch of at most this many events finds an event by its id in one pass over the
+    /// log that parses only the lines holding the id, instead of reading the whole history
+    /// into memory (a correction on a log of a million events: seconds and a gigabyte).
+    /// Changed only by the tests that run validation both ways.
+    nonisolated(unsafe) static var findsByIDUpToBatchSize = 64
+
+    /// `History.event(id:)` of the whole history: the event with `id` as the record stands
+    /// at `position` with the batch's events so far. Reads the whole history for a large
+    /// batch (which asks for many ids), else only the lines that hold `id`.
+    mutating func event(id: String, log: EventLog) throws -> ResolvedEvent? {
+        // An id that JSON must escape is not found by its bytes; no event has one anyway.
+        if history == nil, batchSize > ValidationContext.findsByIDUpToBatchSize || !ValidationContext.isPlain(id) { _ = try fullHistory(log) }
+        if let history { return history.event(id: id) }
+        var found: ResolvedEvent?
+        if let known = foundByID[id] {
+            found = known
+        } else {
+            found = try ValidationContext.find(id: id, in: log, upTo: position)
+            foundByID[id] = found
+        }
+        for event in provisional { History.resolve(&found, id: id, with: event) }
+        return found
+    }
+
+    /// The event with `id` in the log up to `position`, corrected and retracted as the
+    /// history would have it: one pass, parsing only the lines whose bytes hold `id`.
+    private static func find(id: String, in log: EventLog, upTo position: LogPosition) throws -> ResolvedEvent? {
+        guard position.seq > 0 else { return nil }
+        let (found, end) = try find(id: id, in: log, upToSeq: position.seq)
+        guard end.seq == position.seq else {
+            throw LogError.integrity(IntegrityFailure(place: LogPlace(seq: position.seq, file: EventLog.segmentName(position.segment), line: position.linesBefore),
+                                                      reason: "the log ends at seq \(end.seq) where seq \(position.seq) was read before"))
+        }
+        return found
+    }
+
+    /// `find`, to seq `last` (nil: the end); also where the read ended.
+    static func find(id: String, in log: EventLog, upToSeq last: Int?) throws -> (ResolvedEvent?, LogPosition) {
+        var found: ResolvedEvent?
+        let needle = Array(id.utf8)
+        let end = try needle.withUnsafeBytes { needle in
+            try log.readLines { line in
+                if Bytes.contains(line.bytes, needle) { History.resolve(&found, id: id, with: try line.event()) }
+                return last.map { line.seq < $0 } ?? true
+            }.end
+        }
+        return (found, end)
+    }
+
+    /// Whether an id can be found by its bytes in a line: JSON escapes none of them.
+    static func isPlain(_ id: String) -> Bool {
+        !id.utf8.contains { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }
+    }
+
     /// The event already in the log under `new.id`, when the content is the same (a
     /// retry). Throws a conflict when the id is taken by other content.
     mutating func existing(_ new: NewEvent, index: Int, count: Int, log: EventLog) throws -> Event? {
-        guard let id = new.id, let found = try fullHistory(log).event(id: id)?.event else { return nil }
+        guard let id = new.id, let found = try event(id: id, log: log)?.event else { return nil }
         let type = Catalog.type(named: new.type)
         var same = found.type == new.type && found.occurred == new.occurred && found.data.count == new.data.count
         if same {
@@ -201,10 +259,9 @@ struct ValidationContext {
         var stream = Catalog.stream(of: type, data: new.data)
         switch type.name {
         case History.correctedType, History.retractedType:
-            let history = try fullHistory(log)
-            let target = try correctionTarget(new.data, history: history)
+            let target = try correctionTarget(new.data, log: log)
             stream = target.event.stream
-            if type.name == History.correctedType { try checkCorrection(new.data, of: target, history: history) }
+            if type.name == History.correctedType { try checkCorrection(new.data, of: target, log: log) }
         default:
             let needsHistory = type.members.contains { $0.kind == .seal && new.data[$0.name] != nil }
             let lookup = Validator.Lookup(history: needsHistory ? try fullHistory(log) : nil)
@@ -214,9 +271,9 @@ struct ValidationContext {
                           occurred: new.occurred!, actor: new.actor, source: new.source, data: new.data)
     }
 
-    private func correctionTarget(_ data: JSONObject, history: History) throws(ValidationError) -> ResolvedEvent {
+    private mutating func correctionTarget(_ data: JSONObject, log: EventLog) throws -> ResolvedEvent {
         let id = data["target"]?.stringValue ?? ""
-        guard let target = history.event(id: id) else { throw ValidationError("data.target", "no event with id \(id) in the log") }
+        guard let target = try event(id: id, log: log) else { throw ValidationError("data.target", "no event with id \(id) in the log") }
         if History.isMetaType(target.event.type) {
             throw ValidationError("data.target", "seq \(target.event.seq) is a \(target.event.type); corrections, retractions and store events cannot be corrected or retracted")
         }
@@ -224,7 +281,7 @@ struct ValidationContext {
         return target
     }
 
-    private func checkCorrection(_ data: JSONObject, of target: ResolvedEvent, history: History) throws(ValidationError) {
+    private mutating func checkCorrection(_ data: JSONObject, of target: ResolvedEvent, log: EventLog) throws {
         guard let type = Catalog.type(named: target.event.type) else { return }
         if let occurred = data["occurred"]?.stringValue, !Timestamp.isValidOccurred(occurred) {
             throw ValidationError("data.occurred", "\"\(occurred)\" is not a real date YYYY-MM-DD or a date-time with Z or an offset")
@@ -245,9 +302,11 @@ struct ValidationContext {
                 throw ValidationError("data.changes.\(key)", "\(key) names what the event is about (\(target.event.stream)); retract the event and append a new one instead")
             }
         }
-        do {
+        // A seal is checked against the events by seq: only then is the whole history read.
+        let needsHistory = type.members.contains { $0.kind == .seal && merged[$0.name] != nil }
+        let lookup = Validator.Lookup(history: needsHistory ? try fullHistory(log) : nil)
+        do throws(ValidationError) {
             try Validator.checkData(merged, of: type, texts: .reference, path: "data.changes")
-            let lookup = Validator.Lookup(history: history)
             try Validator.checkReferences(merged, of: type, state: state, lookup: lookup, path: "data.changes", creating: false)
         } catch {
             throw ValidationError(error.member, "\(error.reason) (after the correction, the \(type.name) at seq \(target.event.seq) would be invalid)")
@@ -279,7 +338,7 @@ struct ValidationContext {
             if ValidationContext.refoldsAtOnce {
                 state.refold(try fullHistory(log).events.lazy.filter(\.isFact))
             } else if draft.type == History.retractedType {
-                if let target = draft.data["target"]?.stringValue.flatMap({ history?.event(id: $0) }) {
+                if let id = draft.data["target"]?.stringValue, let target = try self.event(id: id, log: log) {
                     for id in ValidationContext.writtenIDs(of: target) { staleIDs.insert(id) }
                 }
                 contentIsStale = true
@@ -334,7 +393,7 @@ struct ValidationContext {
         }
         if mentions(.object(new.data)) { return true }
         if new.type == History.correctedType || new.type == History.retractedType,
-           let target = new.data["target"]?.stringValue.flatMap({ try? fullHistory(log).event(id: $0) }) {
+           let id = new.data["target"]?.stringValue, let target = try event(id: id, log: log) {
             return mentions(.object(target.data)) || mentions(.object(target.event.data)) || ids.endsAfterSlash(target.event.stream)
         }
         return false

@@ -8,6 +8,29 @@ import XCTest
 /// a warm KPI checkpoint and a cold replay, lazy and eager folding in a batch append.
 /// (No timings here: `Benchmarks/run.sh` measures.)
 final class FastPathTests: XCTestCase {
+    func testFindingAnEventByItsIDGivesWhatTheWholeHistoryGives() throws {
+        // Corrections, retractions and texts at random; then every id, and two no event has.
+        let f = try LedgerFixture(self)
+        var model = LogModel()
+        var rng = SplitMix64(seed: 0xF1D)
+        for _ in 0..<25 {
+            model.learn(from: try f.ledger.append((0..<12).map { _ in model.nextEvent(using: &rng) }))
+            for reference in model.takeErasedTexts() { try f.log.deleteText(reference) }
+        }
+        let history = try f.ledger.historyView().history
+        XCTAssertGreaterThan(history.events.filter { $0.retractedBy != nil || !$0.correctedBy.isEmpty }.count, 5, "the log amends some events")
+        var context = try ValidationContext.load(f.log)
+        let ids = history.events.map(\.event.id) + ["00000000-0000-4000-8000-000000000000", "kbh-1"]
+        for id in ids {
+            XCTAssertEqual(try context.event(id: id, log: f.log), history.event(id: id), id)
+            XCTAssertEqual(try f.ledger.event(id: id), history.event(id: id)?.event, id)
+        }
+        XCTAssertNil(context.history, "the lookups read no history into memory")
+        for seq in [0, 1, history.events.count / 2, history.events.count, history.events.count + 1] {
+            XCTAssertEqual(try f.ledger.event(seq: seq), history.event(seq: seq)?.event, "seq \(seq)")
+        }
+    }
+
     func testIDIndexKeepsUUIDsAndOtherStringsApart() {
         let id = "1b4e28ba-2fa1-4d3b-a3f5-ef19b5a7633b"
         var index = IDIndex()

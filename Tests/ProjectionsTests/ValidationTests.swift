@@ -5,7 +5,8 @@ import XCTest
 
 /// One test per rule an append checks (SPEC §3), through `Ledger.append`: each refusal
 /// names the member and why, and leaves the log's bytes as they were.
-final class ValidationTests: XCTestCase {
+class ValidationTests: XCTestCase {
+
     // MARK: fixtures
 
     /// A log holding what most rules name: two units, a team with a peer, a body with a
@@ -571,5 +572,33 @@ final class ValidationTests: XCTestCase {
         XCTAssertEqual(try f.segmentBytes(), bytes)
         XCTAssertEqual(f.attachmentNames(), [])
         XCTAssertNotNil(refusal { _ = try f.ledger.append([fact("staff.left", ["person": "nobody"], on: "2021-01-01")], dryRun: true) })
+    }
+}
+
+/// Every test of `ValidationTests` again, with events found by id in the whole history
+/// read into memory, as a batch of more than `findsByIDUpToBatchSize` events finds them
+/// (`ValidationTests` runs small batches, which find them in one pass over the log).
+final class ValidationTestsWithTheWholeHistory: ValidationTests {
+    private var saved = 0
+
+    override func setUp() {
+        super.setUp()
+        saved = ValidationContext.findsByIDUpToBatchSize
+        ValidationContext.findsByIDUpToBatchSize = -1
+    }
+
+    override func tearDown() {
+        ValidationContext.findsByIDUpToBatchSize = saved
+        super.tearDown()
+    }
+
+    // A class that declares no test of its own is not run on Linux, inherited tests or not.
+    func testALookupByIDHereReadsTheWholeHistory() throws {
+        let f = try LedgerFixture(self)
+        let unit = try f.append(fact("unit.registered", ["unit": "u", "name": "U"], on: "2021-01-01"))[0]
+        var context = try ValidationContext.load(f.log)
+        XCTAssertNil(context.history)
+        XCTAssertEqual(try context.event(id: unit.id, log: f.log)?.event, unit)
+        XCTAssertNotNil(context.history)
     }
 }

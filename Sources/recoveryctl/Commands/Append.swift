@@ -94,11 +94,11 @@ extension Commands {
     /// The event an `ID|SEQ` argument names.
     private static func resolveTarget(_ invocation: Invocation, session: Session) throws -> Event {
         guard let given = invocation.argument("id") else { try invocation.usageError("Missing expected argument '<id>'") }
-        let history = try session.ledger().historyView().history
-        let found = Int(given).flatMap { history.event(seq: $0) } ?? history.event(id: given)
+        let ledger = try session.ledger()
+        let found = try Int(given).flatMap { try ledger.event(seq: $0) } ?? ledger.event(id: given)
         guard let found else {
             throw CLIFailure.invalidInput("data.target: no event with id or seq \(given) in the log", hint: "'recoveryctl log' lists the events with their seqs.")
         }
-        return found.event
+        return found
     }
 }
