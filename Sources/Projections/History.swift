@@ -138,17 +138,20 @@ public struct History: Sendable {
     }
 }
 
-/// Where each id is in a history. Ids in the log are lower-case UUIDs, kept as their 16
-/// bytes (hashed far faster than the 36 characters); any other string as it is.
-struct IDIndex: Sendable {
+/// A number for each event id (where it is in a history, the line an import read it
+/// from). Ids are nearly always lower-case UUIDs, kept as their 16 bytes (hashed far
+/// faster than the 36 characters); any other string as it is.
+public struct IDIndex: Sendable {
     private var uuids: [UUIDKey: Int] = [:]
     private var others: [String: Int] = [:]
 
+    public init() {}
+
     var count: Int { uuids.count + others.count }
 
-    mutating func reserveCapacity(_ capacity: Int) { uuids.reserveCapacity(capacity) }
+    public mutating func reserveCapacity(_ capacity: Int) { uuids.reserveCapacity(capacity) }
 
-    subscript(id: String) -> Int? {
+    public subscript(id: String) -> Int? {
         get { EventID.isValid(id) ? uuids[UUIDKey(id)] : others[id] }
         set {
             if EventID.isValid(id) { uuids[UUIDKey(id)] = newValue } else { others[id] = newValue }

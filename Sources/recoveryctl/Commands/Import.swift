@@ -242,24 +242,15 @@ struct ImportRows {
 
     /// Two rows with one id are refused outright: an id names one fact.
     private mutating func checkDuplicateIDs() {
-        // Ids are nearly always lower-case UUIDs: those are kept as their 16 bytes, any
-        // other string as it is (a form `append` refuses later, naming the row).
-        var firstLineOfUUID: [UUIDKey: Int] = [:]
-        var firstLineOfOther: [String: Int] = [:]
-        firstLineOfUUID.reserveCapacity(events.count)
+        var firstLine = IDIndex()
+        firstLine.reserveCapacity(events.count)
         for index in events.indices {
             guard let id = events[index].id else { continue }
-            let line = lines[index]
-            let earlier: Int?
-            if EventID.isValid(id) {
-                let key = UUIDKey(id)
-                earlier = firstLineOfUUID[key]
-                if earlier == nil { firstLineOfUUID[key] = line }
+            if let earlier = firstLine[id] {
+                problems.append((lines[index], "id: \(id) is also the id of line \(earlier); an id names one fact"))
             } else {
-                earlier = firstLineOfOther[id]
-                if earlier == nil { firstLineOfOther[id] = line }
+                firstLine[id] = lines[index]
             }
-            if let earlier { problems.append((line, "id: \(id) is also the id of line \(earlier); an id names one fact")) }
         }
     }
 
