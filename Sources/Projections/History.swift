@@ -126,6 +126,26 @@ public struct History: Sendable {
         }
     }
 
+    /// `event(id:)` of the history of `log` up to seq `last` (nil: the end), without the
+    /// history: one pass that parses only the lines whose bytes hold `id` (see
+    /// `isFoundByItsBytes`). Also where the read ended.
+    static func event(id: String, in log: EventLog, upToSeq last: Int?) throws -> (ResolvedEvent?, LogPosition) {
+        var found: ResolvedEvent?
+        let needle = Array(id.utf8)
+        let end = try needle.withUnsafeBytes { needle in
+            try log.readLines { line in
+                if Bytes.contains(line.bytes, needle) { resolve(&found, id: id, with: try line.event()) }
+                return last.map { line.seq < $0 } ?? true
+            }.end
+        }
+        return (found, end)
+    }
+
+    /// Whether every line naming `id` holds its bytes: JSON escapes none of them.
+    static func isFoundByItsBytes(_ id: String) -> Bool {
+        !id.utf8.contains { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }
+    }
+
     /// The facts in seq order, those whose `occurred` lies at or before `validAt`
     /// (milliseconds; nil: all of them). Plain dates start at midnight in `zone`.
     public func facts(validAt: Int64?, in zone: ZoneRules) -> [ResolvedEvent] {

@@ -554,8 +554,8 @@ public struct Ledger: Sendable {
     /// The last event with `id`, as written (`History.event(id:)`): found in one pass
     /// that parses only the lines holding the id, not the whole history in memory.
     public func event(id: String) throws -> Event? {
-        guard ValidationContext.isPlain(id) else { return try historyView().history.event(id: id)?.event }
-        return try ValidationContext.find(id: id, in: log, upToSeq: nil).0?.event
+        guard History.isFoundByItsBytes(id) else { return try historyView().history.event(id: id)?.event }
+        return try History.event(id: id, in: log, upToSeq: nil).0?.event
     }
 
     /// Erases a text (SPEC §3): appends `text.erased`, then deletes the file.

@@ -148,9 +148,14 @@ struct ValidationContext {
             }
             return line.seq < last
         }.end
-        guard end.seq == last else {
-            throw LogError.integrity(IntegrityFailure(place: LogPlace(seq: last, file: EventLog.segmentName(position.segment), line: position.linesBefore),
-                                                      reason: "the log ends at seq \(end.seq) where seq \(last) was read before"))
+        try checkReadReachedPosition(end)
+    }
+
+    /// A read to `position` of a log that was read there before must end there.
+    private func checkReadReachedPosition(_ end: LogPosition) throws {
+        guard end.seq == position.seq else {
+            throw LogError.integrity(IntegrityFailure(place: LogPlace(seq: position.seq, file: EventLog.segmentName(position.segment), line: position.linesBefore),
+                                                      reason: "the log ends at seq \(end.seq) where seq \(position.seq) was read before"))
         }
     }
 
@@ -165,10 +170,7 @@ struct ValidationContext {
                 return event.seq < position.seq
             }.end
         }
-        guard end.seq == position.seq else {
-            throw LogError.integrity(IntegrityFailure(place: LogPlace(seq: position.seq, file: EventLog.segmentName(position.segment), line: position.linesBefore),
-                                                      reason: "the log ends at seq \(end.seq) where seq \(position.seq) was read before"))
-        }
+        try checkReadReachedPosition(end)
         full.reserveCapacity(forMore: batchSize)
         for event in provisional { full.append(event) }
         history = full
@@ -186,47 +188,19 @@ struct ValidationContext {
     /// batch (which asks for many ids), else only the lines that hold `id`.
     mutating func event(id: String, log: EventLog) throws -> ResolvedEvent? {
         // An id that JSON must escape is not found by its bytes; no event has one anyway.
-        if history == nil, batchSize > ValidationContext.findsByIDUpToBatchSize || !ValidationContext.isPlain(id) { _ = try fullHistory(log) }
+        if history == nil, batchSize > ValidationContext.findsByIDUpToBatchSize || !History.isFoundByItsBytes(id) { _ = try fullHistory(log) }
         if let history { return history.event(id: id) }
         var found: ResolvedEvent?
         if let known = foundByID[id] {
             found = known
-        } else {
-            found = try ValidationContext.find(id: id, in: log, upTo: position)
+        } else if position.seq > 0 {
+            let end: LogPosition
+            (found, end) = try History.event(id: id, in: log, upToSeq: position.seq)
+            try checkReadReachedPosition(end)
             foundByID[id] = found
         }
         for event in provisional { History.resolve(&found, id: id, with: event) }
         return found
-    }
-
-    /// The event with `id` in the log up to `position`, corrected and retracted as the
-    /// history would have it: one pass, parsing only the lines whose bytes hold `id`.
-    private static func find(id: String, in log: EventLog, upTo position: LogPosition) throws -> ResolvedEvent? {
-        guard position.seq > 0 else { return nil }
-        let (found, end) = try find(id: id, in: log, upToSeq: position.seq)
-        guard end.seq == position.seq else {
-            throw LogError.integrity(IntegrityFailure(place: LogPlace(seq: position.seq, file: EventLog.segmentName(position.segment), line: position.linesBefore),
-                                                      reason: "the log ends at seq \(end.seq) where seq \(position.seq) was read before"))
-        }
-        return found
-    }
-
-    /// `find`, to seq `last` (nil: the end); also where the read ended.
-    static func find(id: String, in log: EventLog, upToSeq last: Int?) throws -> (ResolvedEvent?, LogPosition) {
-        var found: ResolvedEvent?
-        let needle = Array(id.utf8)
-        let end = try needle.withUnsafeBytes { needle in
-            try log.readLines { line in
-                if Bytes.contains(line.bytes, needle) { History.resolve(&found, id: id, with: try line.event()) }
-                return last.map { line.seq < $0 } ?? true
-            }.end
-        }
-        return (found, end)
-    }
-
-    /// Whether an id can be found by its bytes in a line: JSON escapes none of them.
-    static func isPlain(_ id: String) -> Bool {
-        !id.utf8.contains { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }
     }
 
     /// The event already in the log under `new.id`, when the content is the same (a
