@@ -82,37 +82,6 @@ extension EventLog {
         }
     }
 
-    /// `storeTexts` on another thread, from the moment it is made: the caller seals its
-    /// lines meanwhile, and calls `finish` before writing the first of them.
-    public final class StoringTexts: @unchecked Sendable {
-        private let done = DispatchSemaphore(value: 0)
-        /// Written by the storing thread before it signals `done`, read after waiting.
-        private var failure: LogError?
-        /// Touched by the caller's thread only.
-        private var waited = false
-
-        public init(_ texts: [PreparedText], in log: EventLog) {
-            DispatchQueue.global(qos: .userInitiated).async { [self] in
-                do throws(LogError) { try log.storeTexts(texts) } catch { failure = error }
-                done.signal()
-            }
-        }
-
-        /// Waits until every text is durable; throws what storing them threw (then none
-        /// of them is left on disk).
-        public func finish() throws(LogError) {
-            wait()
-            if let failure { throw failure }
-        }
-
-        /// Waits for the storing thread to end.
-        public func wait() {
-            guard !waited else { return }
-            done.wait()
-            waited = true
-        }
-    }
-
     /// `attachments/`, created (and fsynced with the log's directory) on first use.
     private func attachmentsDirectory() throws(LogError) -> String {
         let directory = "\(path)/\(EventLog.attachmentsName)"

@@ -55,3 +55,32 @@ extension Parallel {
         let value: T
     }
 }
+
+/// Work started on another thread at once, whose value (or error) `finish` waits for.
+public final class Background<Value>: @unchecked Sendable {
+    private let done = DispatchSemaphore(value: 0)
+    /// Written by the working thread before it signals `done`, read after waiting.
+    private var outcome: Result<Value, any Error>?
+    /// Touched by the caller's thread only.
+    private var waited = false
+
+    public init(_ work: @escaping @Sendable () throws -> Value) {
+        DispatchQueue.global(qos: .userInitiated).async { [self] in
+            outcome = Result { try work() }
+            done.signal()
+        }
+    }
+
+    /// Waits for the work; its value, or what it threw.
+    public func finish() throws -> Value {
+        wait()
+        return try outcome!.get()
+    }
+
+    /// Waits for the work to end.
+    public func wait() {
+        guard !waited else { return }
+        done.wait()
+        waited = true
+    }
+}

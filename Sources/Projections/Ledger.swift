@@ -170,13 +170,15 @@ public struct Ledger: Sendable {
         var metAmendments: [String] = []
         var targetsSeen = Set<String>()
         var consistent = true
+        // A read that may stop before a line (the first recorded after asOf, or after
+        // `last`) counts that line in its summary: its head is noted as the lines go by.
+        // A read to the end takes the summary's.
+        let mayStopBefore = asOf != nil || last != Int.max
         let summary = try log.readLines(checks: .hashes) { line in
             let seq = line.seq
             if seq > last { return false }
             if let asOf, let recorded = Timestamp.millis(ofRecorded: line.recorded), recorded > asOf { return false }
-            // The read may stop before a line (the first recorded after asOf, or after
-            // `last`), which its summary counts: the head is noted as the lines go by.
-            fold.head = LogHead(seq: seq, hash: line.hash, recorded: line.recorded)
+            if mayStopBefore { fold.head = LogHead(seq: seq, hash: line.hash, recorded: line.recorded) }
             let (kind, meta) = line.factKind
             // The usual line: no amendment aims at it, so its data and occurred are as
             // written and it is folded in place. Amendments, their targets and lines the
@@ -217,6 +219,7 @@ public struct Ledger: Sendable {
             slow.tornTail = tornTail
             return slow
         }
+        if !mayStopBefore { fold.head = summary.head }
         fold.tornTail = summary.tornTail
         fold.end = summary.end
         return fold
@@ -335,7 +338,7 @@ public struct Ledger: Sendable {
         // better than an event missing its text.
         var namedTexts: [Int: [EventLog.PreparedText]] = [:]
         var storedTexts: [String] = []
-        var storing: EventLog.StoringTexts?
+        var storing: Background<Void>?
         var keepTexts = false
         defer {
             storing?.wait()
@@ -354,14 +357,14 @@ public struct Ledger: Sendable {
             for index in indices { textReferences[index] = namedTexts[index]!.map(\.reference) }
             namedTexts = [:]
             storedTexts = texts.map(\.reference)
-            storing = EventLog.StoringTexts(texts, in: log)
+            storing = Background { try log.storeTexts(texts) }
         }
         var unusedTexts: [String] = []
 
         var results: [Appended?] = []
         var dryRunEvents: [Event] = []
         var sealedAfter = LogHead.empty
-        var settling: Settling?
+        var settling: Background<ValidationContext>?
         defer { settling?.wait() }
         var draftIndices: [Int] = []
         var drafted: [EventDraft] = []
@@ -392,7 +395,12 @@ public struct Ledger: Sendable {
             // A batch that will leave a checkpoint folds in its retractions for it while
             // its lines are sealed and written (from the history in memory, not the log).
             if drafts.count >= Checkpoint.rewriteDistance, context.settlesInMemory {
-                settling = Settling(Ledger.take(&context, leaving: ValidationContext()), log: log)
+                let taken = Ledger.take(&context, leaving: ValidationContext())
+                settling = Background {
+                    var settled = taken
+                    try settled.settle(log)
+                    return settled
+                }
             }
             return drafts
         }
@@ -484,37 +492,6 @@ public struct Ledger: Sendable {
 
     /// A batch this long has its shapes checked on every core and is freed on another thread.
     static let largeBatch = 4096
-
-    /// `ValidationContext.settle` on another thread, from the moment it is made; the
-    /// context is the thread's until `finish` gives it back.
-    private final class Settling: @unchecked Sendable {
-        private var context: ValidationContext
-        private var failure: (any Error)?
-        private let done = DispatchSemaphore(value: 0)
-        /// Touched by the caller's thread only.
-        private var waited = false
-
-        init(_ context: ValidationContext, log: EventLog) {
-            self.context = context
-            DispatchQueue.global(qos: .userInitiated).async { [self] in
-                do { try self.context.settle(log) } catch { failure = error }
-                done.signal()
-            }
-        }
-
-        /// The settled context; throws what settling threw.
-        func finish() throws -> ValidationContext {
-            wait()
-            if let failure { throw failure }
-            return context
-        }
-
-        func wait() {
-            guard !waited else { return }
-            done.wait()
-            waited = true
-        }
-    }
 
     /// `value`, leaving `empty` in its place, so that the caller holds the only copy.
     static func take<T>(_ value: inout T, leaving empty: T) -> T {

@@ -207,22 +207,23 @@ public struct ProjectState: Sendable, Equatable, Codable {
             // Validation refuses a case id twice; were it folded anyway, the case is open again.
             closedHandovers[id] = nil
             handoverTotals[ProjectState.route(handover), default: HandoverTotals()].noteStart(withPeer: handover.peer != nil)
-            countQuarter(of: d.occurred) { $0.started += 1 }
+            countQuarter(of: Timestamp.calendarDate(ofOccurred: d.occurred)) { $0.started += 1 }
         case .handoverCompleted, .handoverCancelled:
             guard let id = s("case"), let handover = handovers.removeValue(forKey: id) else { return }
             let route = ProjectState.route(handover)
+            let ended = Timestamp.calendarDate(ofOccurred: d.occurred)
             if d.kind == .handoverCompleted {
                 closedHandovers[id] = .completed
                 var days: Int?
-                if let start = Timestamp.calendarDate(ofOccurred: handover.started), let end = Timestamp.calendarDate(ofOccurred: d.occurred) {
-                    days = end.daysSinceEpoch - start.daysSinceEpoch
+                if let start = Timestamp.calendarDate(ofOccurred: handover.started), let ended {
+                    days = ended.daysSinceEpoch - start.daysSinceEpoch
                 }
                 handoverTotals[route, default: HandoverTotals()].noteCompletion(afterDays: days)
-                countQuarter(of: d.occurred) { $0.completed += 1 }
+                countQuarter(of: ended) { $0.completed += 1 }
             } else {
                 closedHandovers[id] = .cancelled
                 handoverTotals[route, default: HandoverTotals()].cancelled += 1
-                countQuarter(of: d.occurred) { $0.cancelled += 1 }
+                countQuarter(of: ended) { $0.cancelled += 1 }
             }
         case .bodyEstablished:
             guard let id = s("body") else { return }
@@ -253,8 +254,8 @@ public struct ProjectState: Sendable, Equatable, Codable {
 
     static func route(_ handover: Handover) -> String { "\(handover.from)->\(handover.to)" }
 
-    private mutating func countQuarter(of occurred: String, _ change: (inout HandoverQuarterCounts) -> Void) {
-        guard let date = Timestamp.calendarDate(ofOccurred: occurred) else { return }
+    private mutating func countQuarter(of date: Timestamp.CalendarDate?, _ change: (inout HandoverQuarterCounts) -> Void) {
+        guard let date else { return }
         change(&handoverQuarters[Period.quarterName(containing: date), default: HandoverQuarterCounts()])
     }
 

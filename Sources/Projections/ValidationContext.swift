@@ -7,7 +7,7 @@ import EventStore
 ///
 /// The full history (every event with its corrections) is read only when an append
 /// needs it: an event with a caller-chosen id, a correction or retraction, or a seal.
-struct ValidationContext {
+struct ValidationContext: Sendable {
     var state = ValidationState()
     var position = LogPosition.start
     /// The whole history, once something needed it; kept current by `catchUp`.
@@ -377,7 +377,7 @@ struct ValidationContext {
 /// A set of ids asked about with every string of every event of a batch, nearly always
 /// in vain: a bitmap of a cheap fingerprint (length, first and last bytes) answers most
 /// of those questions before the set is hashed.
-struct IDSet {
+struct IDSet: Sendable {
     private var ids: Set<String> = []
     private var fingerprints = [UInt64](repeating: 0, count: IDSet.fingerprintBits / 64)
     private static let fingerprintBits = 1 << 14

@@ -124,6 +124,12 @@ struct ValidationState: Sendable {
         return encoded(code: UInt8(kind + 1), rest)
     }
 
+    /// `encode(key(kind, id))`, without the key as a string.
+    static func encode(_ kind: ReferenceKind, _ id: String) -> [UInt8] {
+        var id = id
+        return id.withUTF8 { encode(kind: referenceKinds[kind]!, UnsafeRawBufferPointer($0)) }
+    }
+
     /// `code` and then `bytes`, in one allocation.
     private static func encoded(code: UInt8, _ bytes: UnsafeRawBufferPointer) -> [UInt8] {
         [UInt8](unsafeUninitializedCapacity: bytes.count + 1) { buffer, count in
@@ -163,9 +169,7 @@ struct ValidationState: Sendable {
     }
 
     func flags(_ kind: ReferenceKind, _ id: String) -> Flags {
-        var id = id
-        let key = id.withUTF8 { ValidationState.encode(kind: ValidationState.referenceKinds[kind]!, UnsafeRawBufferPointer($0)) }
-        return key.withUnsafeBytes { flags(encoded: $0) ?? [] }
+        ValidationState.encode(kind, id).withUnsafeBytes { flags(encoded: $0) ?? [] }
     }
 
     func isStream(_ stream: String) -> Bool { flags(stream).contains(.stream) }
@@ -221,8 +225,8 @@ struct ValidationState: Sendable {
 
     /// `apply(type:data:)`, for whatever reads a fact (a line read in place, too).
     mutating func apply(_ fact: some FactReading) {
-        func key(_ kind: ReferenceKind, _ member: StaticString) -> String? {
-            fact.string(member).map { ValidationState.key(kind, $0) }
+        func key(_ kind: ReferenceKind, _ member: StaticString) -> [UInt8]? {
+            fact.string(member).map { ValidationState.encode(kind, $0) }
         }
         func has(_ member: StaticString) -> Bool { fact.string(member) != nil }
         switch fact.kind {
@@ -278,7 +282,12 @@ struct ValidationState: Sendable {
 
     /// Changes the flags of `key`; adds it first when `insert` (else an absent key stays absent).
     private mutating func update(_ key: String, insert: Bool = false, _ change: (inout Flags) -> Void) {
-        ValidationState.encode(key).withUnsafeBytes { update(encoded: $0, insert: insert, change) }
+        update(ValidationState.encode(key), insert: insert, change)
+    }
+
+    /// `update` of a key `encode` gave.
+    private mutating func update(_ key: [UInt8], insert: Bool = false, _ change: (inout Flags) -> Void) {
+        key.withUnsafeBytes { update(encoded: $0, insert: insert, change) }
     }
 
     /// `update` of a key as stored. A key of the checkpoint under this state is copied

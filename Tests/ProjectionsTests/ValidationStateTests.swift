@@ -22,6 +22,7 @@ final class ValidationStateTests: XCTestCase {
         for kind in ReferenceKind.allCases {
             let key = ValidationState.key(kind, "some-id")
             state.noteStream(key)
+            XCTAssertEqual(ValidationState.encode(kind, "some-id"), ValidationState.encode(key), "\(kind)")
             XCTAssertEqual(state.flags(kind, "some-id"), state.flags(key), "\(kind)")
             XCTAssertTrue(state.flags(kind, "some-id").contains(.stream), "\(kind)")
             XCTAssertEqual(state.flags(kind, "other-id"), [], "\(kind)")
