@@ -165,9 +165,8 @@ extension EventLog {
         for groupStart in stride(from: 0, to: drafts.count, by: LinePrefixes.draftsPerGroup) {
             let group = groupStart..<min(drafts.count, groupStart + LinePrefixes.draftsPerGroup)
             for part in LinePrefixes.encode(drafts[group]) {
-                for (offset, index) in part.drafts.enumerated() {
-                    if let failure = part.failure, failure.index == index { throw failure.error }
-                    let draft = drafts[index]
+                for offset in part.hashers.indices {
+                    let draft = drafts[part.drafts.lowerBound + offset]
                     seq += 1
                     let id = draft.id ?? EventID.random()
                     after.removeAll(keepingCapacity: true)
@@ -198,6 +197,8 @@ extension EventLog {
                         chunk.reserveCapacity(EventLog.lineChunkBytes + 4096)
                     }
                 }
+                // The drafts before the bad one are sealed: a line of theirs over 1 MiB comes first.
+                if let failure = part.failure { throw failure }
             }
         }
         if !chunk.isEmpty {
@@ -405,8 +406,8 @@ extension EventLog {
 }
 
 /// The first parts of some drafts' lines, `{"actor":…,"data":{…}`, encoded one after
-/// the other into `bytes`, and the SHA-256 of each so far; for the drafts after the first
-/// bad one (whose error is kept), nothing.
+/// the other into `bytes`, and the SHA-256 of each so far; from the first bad draft on
+/// (whose error is kept), nothing.
 struct LinePrefixes {
     /// The drafts' indices, in order.
     var drafts: Range<Int>
@@ -414,7 +415,8 @@ struct LinePrefixes {
     /// Where each draft's part starts in `bytes`, and (last) where the final one ends.
     var starts: [Int] = [0]
     var hashers: [SHA256] = []
-    var failure: (index: Int, error: LogError)?
+    /// What is wrong with the draft after the last one encoded.
+    var failure: LogError?
 
     /// Drafts sealed per round: their parts are encoded on every core, then chained here.
     static let draftsPerGroup = 16384
@@ -435,15 +437,14 @@ struct LinePrefixes {
     private mutating func encode(_ drafts: ArraySlice<EventDraft>) {
         bytes.reserveCapacity(drafts.count * 512)
         hashers.reserveCapacity(drafts.count)
-        for index in drafts.indices {
-            let draft = drafts[index]
+        for draft in drafts {
             if let id = draft.id, !EventID.isValid(id) {
-                failure = (index, .invalidInput("id \"\(id)\" is not a lower-case UUID (like 3f2c9a4e-8b1d-4c6e-9f0a-1b2c3d4e5f60)"))
+                failure = .invalidInput("id \"\(id)\" is not a lower-case UUID (like 3f2c9a4e-8b1d-4c6e-9f0a-1b2c3d4e5f60)")
                 return
             }
             // A line a reader would refuse must never be written: it would stop every reader and writer.
             guard EventLog.holdsOnlyReadableNumbers(.object(draft.data)) else {
-                failure = (index, .invalidInput("the data of the \(draft.type) event holds a fraction or an integer beyond ±(2^53−1); numbers in an event are integers within that range"))
+                failure = .invalidInput("the data of the \(draft.type) event holds a fraction or an integer beyond ±(2^53−1); numbers in an event are integers within that range")
                 return
             }
             let start = bytes.count

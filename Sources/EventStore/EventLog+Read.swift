@@ -521,8 +521,13 @@ final class PrecheckBatch: @unchecked Sendable {
     /// Fills `checks`, on every core; without `hashing`, the hashes are left to the
     /// strict path.
     func precheckAll(hashing: Bool) {
-        checks = Parallel.map(count: count, threshold: 256) { index in
-            withLine(index) { ChainCursor.precheck($0, hashing: hashing) }
+        // The buffers are reached once, not by every line on every core.
+        let starts = self.starts
+        checks = bytes.withUnsafeBytes { raw in
+            Parallel.map(count: starts.count, threshold: 256) { index in
+                let end = index + 1 < starts.count ? starts[index + 1] : raw.count
+                return ChainCursor.precheck(UnsafeRawBufferPointer(rebasing: raw[starts[index]..<end]), hashing: hashing)
+            }
         }
     }
 }

@@ -17,18 +17,17 @@ public enum Parallel {
         let cores = Parallel.cores
         guard count >= threshold, cores > 1 else { return (0..<count).map(body) }
         return withoutActuallyEscaping(body) { body in
-            let results = UnsafeMutableBufferPointer<T>.allocate(capacity: count)
-            defer { results.deallocate() }
-            let shared = Shared(body: body, results: results)
-            let parts = 4 * cores
-            DispatchQueue.concurrentPerform(iterations: parts) { part in
-                for index in (count * part / parts)..<(count * (part + 1) / parts) {
-                    (shared.results.baseAddress! + index).initialize(to: shared.body(index))
+            // Each part initializes its own slots of the array, in place.
+            Array(unsafeUninitializedCapacity: count) { results, initialized in
+                let shared = Shared(body: body, results: results)
+                let parts = 4 * cores
+                DispatchQueue.concurrentPerform(iterations: parts) { part in
+                    for index in (count * part / parts)..<(count * (part + 1) / parts) {
+                        (shared.results.baseAddress! + index).initialize(to: shared.body(index))
+                    }
                 }
+                initialized = count
             }
-            let array = Array(results)
-            _ = results.deinitialize()
-            return array
         }
     }
 

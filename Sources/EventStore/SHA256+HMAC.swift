@@ -39,7 +39,8 @@ extension HMACKey {
     /// first (so one file's seal never fits another), then what `message` feeds.
     func mac(ofFileNamed name: String, _ message: (inout SHA256) -> Void) -> [UInt8] {
         mac { hasher in
-            hasher.update(Array(name.utf8) + [0])
+            hasher.update(name.utf8)
+            withUnsafeBytes(of: UInt8(0)) { hasher.update($0) }
             message(&hasher)
         }
     }

@@ -275,11 +275,6 @@ struct PosixTZ: Sendable, Equatable {
         }
     }
 
-    init(standardOffset: Int, daylight: Daylight? = nil) {
-        self.standardOffset = standardOffset
-        self.daylight = daylight
-    }
-
     /// Parses a rule; nil for text that is not one.
     init?(_ text: String) {
         var p = Parser(bytes: Array(text.utf8))

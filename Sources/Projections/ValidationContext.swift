@@ -95,7 +95,7 @@ struct ValidationContext: Sendable {
             let (kind, meta) = line.factKind
             if meta {
                 // A retraction whose target this pass left out changes nothing more.
-                if line.withType({ $0.elementsEqual(History.retractedType.utf8) }), try !leftOut.contains(UUIDKey(line.event().data["target"]?.stringValue ?? "")) { refold = true }
+                if line.withType({ $0.elementsEqual(History.retractedType.utf8) }), try !leftOut.contains(UUIDKey((event ?? line.event()).data["target"]?.stringValue ?? "")) { refold = true }
             } else if !refold {
                 if retractedAhead.contains(line.id) {
                     leftOut.insert(line.id)
