@@ -71,23 +71,18 @@ extension EventLog {
     public func readLines(from position: LogPosition = .start, checks: ReadChecks = [], _ body: (LogLine) throws -> Bool) throws -> ReadSummary {
         var cursor = ChainCursor(position: position)
         func consume(_ batch: PrecheckBatch) throws -> Bool {
-            for index in 0..<batch.count {
-                let keepGoing = try batch.withLine(index) { bytes in
-                    let location = batch.locations[index]
-                    var canonical = batch.checks[index]
-                    var strict: Event?
-                    if canonical == nil || !cursor.linkInPlace(canonical!, line: bytes, location: location) {
-                        // Not canonical, or not linking: the strict path reads it, or names what is wrong.
-                        canonical = nil
-                        strict = try cursor.accept(line: bytes, place: location, checks: checks)
-                    }
-                    // The cursor holds the line's hash and recorded as strings already.
-                    return try body(LogLine(bytes: bytes, location: location, canonical: canonical, strict: strict,
-                                            hash: cursor.position.hash, recorded: cursor.lastRecorded ?? ""))
+            try batch.forEachLine { bytes, location, precheck in
+                var canonical = precheck
+                var strict: Event?
+                if canonical == nil || !cursor.linkInPlace(canonical!, line: bytes, location: location) {
+                    // Not canonical, or not linking: the strict path reads it, or names what is wrong.
+                    canonical = nil
+                    strict = try cursor.accept(line: bytes, place: location, checks: checks)
                 }
-                if !keepGoing { return false }
+                // The cursor holds the line's hash and recorded as strings already.
+                return try body(LogLine(bytes: bytes, location: location, canonical: canonical, strict: strict,
+                                        hash: cursor.position.hash, recorded: cursor.lastRecorded ?? ""))
             }
-            return true
         }
         let tornTail: TornTail?
         if Parallel.cores > 1, (try? bytesToRead(from: position)) ?? 0 > EventLog.pipelineThreshold {
@@ -513,20 +508,31 @@ final class PrecheckBatch: @unchecked Sendable {
         locations.append(location)
     }
 
-    func withLine<T>(_ index: Int, _ body: (UnsafeRawBufferPointer) throws -> T) rethrows -> T {
-        let end = index + 1 < starts.count ? starts[index + 1] : bytes.count
-        return try bytes.withUnsafeBytes { try body(UnsafeRawBufferPointer(rebasing: $0[starts[index]..<end])) }
+    /// Calls `body` with each line, its place and its precheck, in order, until it
+    /// returns false; whether it went through them all.
+    func forEachLine(_ body: (UnsafeRawBufferPointer, LineLocation, CanonicalLine?) throws -> Bool) rethrows -> Bool {
+        let (locations, checks) = (self.locations, self.checks)
+        return try withLines { line in
+            for index in locations.indices where try !body(line(index), locations[index], checks[index]) { return false }
+            return true
+        }
     }
 
     /// Fills `checks`, on every core; without `hashing`, the hashes are left to the
     /// strict path.
     func precheckAll(hashing: Bool) {
-        // The buffers are reached once, not by every line on every core.
+        checks = withLines { line in
+            Parallel.map(count: count, threshold: 256) { ChainCursor.precheck(line($0), hashing: hashing) }
+        }
+    }
+
+    /// Gives `body` the lines by index, reaching the buffers once (not for every line,
+    /// from every core).
+    private func withLines<T>(_ body: ((Int) -> UnsafeRawBufferPointer) throws -> T) rethrows -> T {
         let starts = self.starts
-        checks = bytes.withUnsafeBytes { raw in
-            Parallel.map(count: starts.count, threshold: 256) { index in
-                let end = index + 1 < starts.count ? starts[index + 1] : raw.count
-                return ChainCursor.precheck(UnsafeRawBufferPointer(rebasing: raw[starts[index]..<end]), hashing: hashing)
+        return try bytes.withUnsafeBytes { raw in
+            try body { index in
+                UnsafeRawBufferPointer(rebasing: raw[starts[index]..<(index + 1 < starts.count ? starts[index + 1] : raw.count)])
             }
         }
     }
