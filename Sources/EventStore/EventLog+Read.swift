@@ -71,17 +71,41 @@ extension EventLog {
     public func readLines(from position: LogPosition = .start, checks: ReadChecks = [], _ body: (LogLine) throws -> Bool) throws -> ReadSummary {
         var cursor = ChainCursor(position: position)
         func consume(_ batch: PrecheckBatch) throws -> Bool {
-            try batch.forEachLine { bytes, location, precheck in
-                var canonical = precheck
-                var strict: Event?
-                if canonical == nil || !cursor.linkInPlace(canonical!, line: bytes, location: location) {
-                    // Not canonical, or not linking: the strict path reads it, or names what is wrong.
-                    canonical = nil
-                    strict = try cursor.accept(line: bytes, place: location, checks: checks)
+            try batch.withLines { line in
+                // The last line linked in place whose place and hash the cursor does not
+                // hold yet: made into strings once a batch, not once a line.
+                var pending: Int?
+                func settle() {
+                    guard let index = pending else { return }
+                    cursor.advance(past: batch.checks[index]!, line: line(index), location: batch.locations[index])
+                    pending = nil
                 }
-                // The cursor holds the line's hash and recorded as strings already.
-                return try body(LogLine(bytes: bytes, location: location, canonical: canonical, strict: strict,
-                                        hash: cursor.position.hash, recorded: cursor.lastRecorded ?? ""))
+                defer { settle() }
+                for index in 0..<batch.count {
+                    let bytes = line(index), location = batch.locations[index]
+                    var canonical = batch.checks[index]
+                    var strict: Event?
+                    var linked = false
+                    if let c = canonical {
+                        // The line before it in this batch was checked to lead to it where it was prechecked.
+                        linked = pending == index - 1 && batch.continuesPrevious[index]
+                        if !linked {
+                            settle()
+                            linked = cursor.links(c, line: bytes)
+                        }
+                    }
+                    if linked {
+                        pending = index
+                    } else {
+                        // Not canonical, or not linking: the strict path reads it, or names what is wrong.
+                        settle()
+                        canonical = nil
+                        strict = try cursor.accept(line: bytes, place: location, checks: checks)
+                    }
+                    let logLine = LogLine(bytes: bytes, location: location, canonical: canonical, strict: strict)
+                    if try !body(logLine) { return false }
+                }
+                return true
             }
         }
         let tornTail: TornTail?
@@ -173,6 +197,49 @@ extension EventLog {
         } tail: { _ in }
     }
 
+    /// The lines of `forEachRawLine` that `pick` makes something of, in log order, for a
+    /// first pass that keeps few of them: `pick` runs on every core, a segment at a time,
+    /// so it may run on several threads at once. A log that `forEachRawLine` would refuse
+    /// (a line over 1 MiB, a segment cut short before the last) is read its way, which
+    /// throws what is wrong.
+    public func pickRawLines<Picked>(_ pick: (UnsafeRawBufferPointer) -> Picked?) throws -> [Picked] {
+        let numbers = try segmentNumbers()
+        let unfinished = try unfinishedBatch(numbers)
+        let parts = Parallel.map(count: numbers.count, threshold: 2) { index -> [Picked]? in
+            let number = numbers[index]
+            var picked: [Picked] = []
+            var tooLong = false
+            let ending = try? SegmentReader.forEachLine(
+                path: segmentPath(number), to: unfinished?.segment == number ? unfinished!.length : Int.max,
+                maxLine: EventLog.maxLineBytes, tooLong: { _, _ in tooLong = true }
+            ) { line, _, _ in
+                if let one = pick(line) { picked.append(one) }
+                return true
+            }
+            guard let ending, !tooLong else { return nil }
+            // Only the last segment may end without a newline (a torn tail, left out).
+            if case .unterminated = ending, number != numbers.last, unfinished?.segment != number { return nil }
+            return picked
+        }
+        guard parts.allSatisfy({ $0 != nil }) else {
+            var picked: [Picked] = []
+            try forEachRawLine { line, _ in
+                if let one = pick(line) { picked.append(one) }
+                return true
+            }
+            return picked
+        }
+        return parts.flatMap { $0! }
+    }
+
+    /// The journal of a batch still being written to the last segment (or cut short by
+    /// a crash): its lines are not yet in the log.
+    private func unfinishedBatch(_ numbers: [Int]) throws -> BatchJournal? {
+        guard let journal = BatchJournal.current(logPath: path), journal.segment == numbers.last,
+              try !batchIsComplete(journal, path: segmentPath(journal.segment)) else { return nil }
+        return journal
+    }
+
     /// Streams raw lines with their places, across segments, from `position`.
     /// `tail` receives the torn tail of the last segment, if any.
     func scanLines(
@@ -185,12 +252,7 @@ extension EventLog {
             throw LogError.integrity(IntegrityFailure(place: LogPlace(seq: position.seq + 1, file: EventLog.segmentName(position.segment), line: position.linesBefore + 1),
                                                       reason: "the segment is missing"))
         }
-        // Lines of a batch still being written (or cut short by a crash) are not yet in the log.
-        var unfinished: BatchJournal?
-        if let journal = BatchJournal.current(logPath: path), journal.segment == numbers.last,
-           try !batchIsComplete(journal, path: segmentPath(journal.segment)) {
-            unfinished = journal
-        }
+        let unfinished = try unfinishedBatch(numbers)
         var seq = position.seq
         for number in numbers where number >= position.segment {
             let file = EventLog.segmentName(number)
@@ -208,7 +270,7 @@ extension EventLog {
             ) { bytes, line, offset in
                 seq += 1
                 lastLine = line
-                let keepGoing = try body(bytes, LineLocation(segment: number, file: file, line: line, offset: offset, length: bytes.count + 1))
+                let keepGoing = try body(bytes, LineLocation(segment: number, line: line, offset: offset, length: bytes.count + 1))
                 if !keepGoing { stopped = true }
                 return keepGoing
             }
@@ -231,7 +293,9 @@ extension EventLog {
 /// Where one line lies.
 struct LineLocation {
     var segment: Int
-    var file: String
+    /// The segment's file name, made when asked for: a string shared by every line would
+    /// be retained and released by every thread that copies a line's place.
+    var file: String { EventLog.segmentName(segment) }
     var line: Int
     var offset: Int
     /// Bytes of the line including its newline.
@@ -334,10 +398,17 @@ public struct LogLine {
     /// Nil when the strict parser read the line; `strict` holds its event then.
     let canonical: CanonicalLine?
     let strict: Event?
-    public let hash: String
-    public let recorded: String
 
     public var seq: Int { canonical?.seq ?? strict!.seq }
+    /// Made into a string when asked for: most readers never ask.
+    public var hash: String { member(\.hash, \.hash) }
+    public var recorded: String { member(\.recorded, \.recorded) }
+
+    /// `recorded` in milliseconds, read in place.
+    public var recordedMillis: Int64? {
+        if let canonical { return Timestamp.millis(ofRecorded: UnsafeRawBufferPointer(rebasing: bytes[canonical.recorded])) }
+        return Timestamp.millis(ofRecorded: strict!.recorded)
+    }
 
     /// The whole event, built from the line.
     public func event() throws -> Event {
@@ -463,12 +534,22 @@ extension ChainCursor {
     /// `prev` the hash before it, `recorded` not lower. False (and nothing changed) when
     /// it does not link; the strict path then names the failure.
     mutating func linkInPlace(_ c: CanonicalLine, line: UnsafeRawBufferPointer, location: LineLocation) -> Bool {
-        guard c.seq == position.seq + 1, ChainCursor.equal(line, c.prev, position.hash),
-              lastRecorded.map({ !ChainCursor.precedes(line, c.recorded, $0) }) ?? true else { return false }
+        guard links(c, line: line) else { return false }
+        advance(past: c, line: line, location: location)
+        return true
+    }
+
+    /// Whether a prechecked line continues the chain where the cursor stands.
+    func links(_ c: CanonicalLine, line: UnsafeRawBufferPointer) -> Bool {
+        c.seq == position.seq + 1 && ChainCursor.equal(line, c.prev, position.hash)
+            && lastRecorded.map({ !ChainCursor.precedes(line, c.recorded, $0) }) ?? true
+    }
+
+    /// Moves the cursor past a prechecked line that links.
+    mutating func advance(past c: CanonicalLine, line: UnsafeRawBufferPointer, location: LineLocation) {
         position = LogPosition(segment: location.segment, offset: location.offset + location.length, linesBefore: location.line,
                                seq: c.seq, hash: String(decoding: UnsafeRawBufferPointer(rebasing: line[c.hash]), as: UTF8.self))
         lastRecorded = String(decoding: UnsafeRawBufferPointer(rebasing: line[c.recorded]), as: UTF8.self)
-        return true
     }
 
     static func equal(_ line: UnsafeRawBufferPointer, _ range: Range<Int>, _ text: String) -> Bool {
@@ -491,6 +572,9 @@ final class PrecheckBatch: @unchecked Sendable {
     private(set) var starts: [Int] = []
     private(set) var locations: [LineLocation] = []
     private(set) var checks: [CanonicalLine?] = []
+    /// Whether each line continues the one before it in the batch, both prechecked: the
+    /// next seq, `prev` its hash, `recorded` not lower. The first line's is false.
+    private(set) var continuesPrevious: [Bool] = []
     /// Lines it holds before it is full.
     let capacity: Int
 
@@ -508,27 +592,27 @@ final class PrecheckBatch: @unchecked Sendable {
         locations.append(location)
     }
 
-    /// Calls `body` with each line, its place and its precheck, in order, until it
-    /// returns false; whether it went through them all.
-    func forEachLine(_ body: (UnsafeRawBufferPointer, LineLocation, CanonicalLine?) throws -> Bool) rethrows -> Bool {
-        let (locations, checks) = (self.locations, self.checks)
-        return try withLines { line in
-            for index in locations.indices where try !body(line(index), locations[index], checks[index]) { return false }
-            return true
-        }
-    }
-
-    /// Fills `checks`, on every core; without `hashing`, the hashes are left to the
-    /// strict path.
+    /// Fills `checks`, on every core (without `hashing`, the hashes are left to the
+    /// strict path), then `continuesPrevious`.
     func precheckAll(hashing: Bool) {
         checks = withLines { line in
             Parallel.map(count: count, threshold: 256) { ChainCursor.precheck(line($0), hashing: hashing) }
+        }
+        continuesPrevious = withLines { line in
+            (0..<count).map { index in
+                guard index > 0, let c = checks[index], let before = checks[index - 1] else { return false }
+                let (bytes, previous) = (line(index), line(index - 1))
+                return c.seq == before.seq + 1
+                    && c.prev.count == before.hash.count
+                    && memcmp(bytes.baseAddress! + c.prev.lowerBound, previous.baseAddress! + before.hash.lowerBound, c.prev.count) == 0
+                    && !UnsafeRawBufferPointer(rebasing: bytes[c.recorded]).lexicographicallyPrecedes(UnsafeRawBufferPointer(rebasing: previous[before.recorded]))
+            }
         }
     }
 
     /// Gives `body` the lines by index, reaching the buffers once (not for every line,
     /// from every core).
-    private func withLines<T>(_ body: ((Int) -> UnsafeRawBufferPointer) throws -> T) rethrows -> T {
+    func withLines<T>(_ body: ((Int) -> UnsafeRawBufferPointer) throws -> T) rethrows -> T {
         let starts = self.starts
         return try bytes.withUnsafeBytes { raw in
             try body { index in

@@ -31,32 +31,34 @@ extension EventLog {
         var erased = Set<String>()
         var sealedHashMatches: Bool?
         var sealedPlace: LogPlace?
-        var lastPlace = LogPlace(seq: 1, file: EventLog.segmentName(1), line: 1)
+        var lastLocation: LineLocation?
 
         do {
             // The lines are checked as every read checks them (scanned and hashed on both
             // cores, linked in order); this thread also proves the ids unique.
             let summary = try readLines(checks: .hashes) { line in
-                let place = LogPlace(seq: line.seq, file: line.location.file, line: line.location.line)
+                var place: LogPlace { LogPlace(seq: line.seq, file: line.location.file, line: line.location.line) }
                 guard ids.insert(line.id).inserted else {
                     throw LogError.integrity(IntegrityFailure(place: place, reason: "id \(line.idString) was already used by an earlier event"))
                 }
                 let (reference, erasedReference) = try line.textReferences()
                 if let reference { textReferences.append((reference, place)) }
                 if let erasedReference { erased.insert(erasedReference) }
-                let hash = line.hash
                 if let expectHead, expectHead.seq == line.seq {
-                    sealedHashMatches = expectHead.hash == hash
+                    sealedHashMatches = expectHead.hash == line.hash
                     sealedPlace = place
                 }
+                lastLocation = line.location
                 report.events = line.seq
-                report.head = LogHead(seq: line.seq, hash: hash, recorded: line.recorded)
-                lastPlace = LogPlace(seq: line.seq + 1, file: line.location.file, line: line.location.line + 1)
                 return true
             }
+            report.head = summary.head
             report.tornTail = summary.tornTail
         } catch LogError.integrity(let failure) {
             report.failure = failure
+            // The head the lines before the failure reached: read again, since no line's
+            // hash is made into a string while all goes well.
+            report.head = head(after: report.events)
             return report
         }
 
@@ -73,6 +75,8 @@ extension EventLog {
         report.erasedTexts = erased.count
 
         if let expectHead {
+            // Just past the last line read.
+            let lastPlace = LogPlace(seq: report.events + 1, file: EventLog.segmentName(lastLocation?.segment ?? 1), line: (lastLocation?.line ?? 0) + 1)
             if expectHead.seq > report.events {
                 report.failure = IntegrityFailure(place: lastPlace, reason: "the seal \(expectHead) names seq \(expectHead.seq), but the log ends at seq \(report.events); events after it were removed")
             } else if sealedHashMatches == false {
@@ -80,6 +84,21 @@ extension EventLog {
             }
         }
         return report
+    }
+}
+
+extension EventLog {
+    /// The head after the first `seq` events; empty when the log cannot be read that far.
+    func head(after seq: Int) -> LogHead {
+        var head = LogHead.empty
+        _ = try? readLines { line in
+            guard line.seq < seq else {
+                if line.seq == seq { head = LogHead(seq: seq, hash: line.hash, recorded: line.recorded) }
+                return false
+            }
+            return true
+        }
+        return head
     }
 }
 

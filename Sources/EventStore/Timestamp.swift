@@ -119,16 +119,19 @@ public enum Timestamp {
     }
 
     public static func isValidRecorded(_ text: String) -> Bool {
-        guard text.utf8.count == 24 else { return false }
-        return withUTF8(text) { b in
-            b[23] == UInt8(ascii: "Z") && b[19] == UInt8(ascii: ".") && digits(b, 20, 3) != nil && parseDateTime(b) != nil
-        }
+        withUTF8(text) { isValidRecorded(bytes: UnsafeRawBufferPointer($0)) }
     }
 
     /// The instant of a `recorded` string; nil when it is not one.
     public static func millis(ofRecorded text: String) -> Int64? {
-        guard isValidRecorded(text) else { return nil }
-        return withUTF8(text) { b in parseDateTime(b).map { $0 + Int64(digits(b, 20, 3)!) } }
+        withUTF8(text) { millis(ofRecorded: UnsafeRawBufferPointer($0)) }
+    }
+
+    /// `millis(ofRecorded:)` of a value's bytes.
+    static func millis(ofRecorded raw: UnsafeRawBufferPointer) -> Int64? {
+        guard isValidRecorded(bytes: raw) else { return nil }
+        let b = raw.bindMemory(to: UInt8.self)
+        return parseDateTime(b).map { $0 + Int64(digits(b, 20, 3)!) }
     }
 
     // MARK: occurred

@@ -94,19 +94,26 @@ struct LineFact: FactReading {
     let seq: Int
     let occurred: String
     let data: CanonicalObject
+    /// `data`'s members, found once.
+    let members: CanonicalObject.Members
 
     /// Nil when the strict parser read the line: fold its event instead.
     init?(_ line: LogLine, kind: FactKind?) {
         guard let data = line.data else { return nil }
-        self.kind = kind
-        seq = line.seq
-        occurred = line.occurred
-        self.data = data
+        self.init(line, data: data, kind: kind, occurred: line.occurred, members: data.members)
     }
 
-    func contains(_ member: StaticString) -> Bool { data.contains(member) }
-    func string(_ member: StaticString) -> String? { data.string(member) }
-    func integer(_ member: StaticString) -> Int? { data.integer(member) }
+    private init(_ line: LogLine, data: CanonicalObject, kind: FactKind?, occurred: String, members: CanonicalObject.Members) {
+        self.kind = kind
+        seq = line.seq
+        self.occurred = occurred
+        self.data = data
+        self.members = members
+    }
+
+    func contains(_ member: StaticString) -> Bool { members.member(member, of: data) != nil }
+    func string(_ member: StaticString) -> String? { members.member(member, of: data)?.string }
+    func integer(_ member: StaticString) -> Int? { members.member(member, of: data)?.integer }
     func strings(_ member: StaticString) -> [String] { data.strings(member) }
     func integer(_ object: StaticString, _ member: StaticString) -> Int? { data.object(object)?.integer(member) }
     func integerMembers(_ object: StaticString) -> [(String, Int)] {

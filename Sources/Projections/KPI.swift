@@ -15,9 +15,32 @@ public struct KPIRow: Sendable, Equatable {
         // A row takes about 110 bytes; a little more, so the buffer is not grown (copied) near the end.
         out.reserveCapacity(rows.count * 128 + 256)
         CanonicalJSON.encode(object, array: "rows", count: rows.count, into: &out) { index, out in
-            CanonicalJSON.encode(rows[index].json, into: &out)
+            rows[index].encode(into: &out)
         }
         return out
+    }
+
+    /// Appends the canonical form of `json` without building its tree (a tree, and the
+    /// sort of its members, for each of some hundred thousand rows was a tenth of a cold
+    /// `kpi`). The members are written in RFC 8785's order, which their names fix; a
+    /// test compares the two encodings.
+    func encode(into out: inout [UInt8]) {
+        func optional(_ value: Int?) {
+            if let value { CanonicalJSON.appendInteger(value, into: &out) } else { out.append(contentsOf: "null".utf8) }
+        }
+        out.append(contentsOf: #"{"actual":"#.utf8)
+        optional(actual)
+        out.append(contentsOf: #","kpi":"#.utf8)
+        CanonicalJSON.appendString(kpi, into: &out)
+        out.append(contentsOf: #","met":"#.utf8)
+        out.append(contentsOf: (met.map { $0 ? "true" : "false" } ?? "null").utf8)
+        out.append(contentsOf: #","period":"#.utf8)
+        if let period { CanonicalJSON.appendString(period, into: &out) } else { out.append(contentsOf: "null".utf8) }
+        out.append(contentsOf: #","scope":"#.utf8)
+        CanonicalJSON.appendString(scope, into: &out)
+        out.append(contentsOf: #","target":"#.utf8)
+        optional(target)
+        out.append(UInt8(ascii: "}"))
     }
 
     public var json: JSONValue {
@@ -124,9 +147,19 @@ public enum KPI {
 
         add("milestones.reached", "project", actual: state.milestones.count, target: nil)
 
-        return rows.sorted { a, b in
-            (a.kpi, a.scope, a.period ?? "") < (b.kpi, b.scope, b.period ?? "")
+        return sortedByKPIScopeAndPeriod(rows)
+    }
+
+    /// `rows` sorted by kpi, scope and period (none first), as `String`'s `<` orders them.
+    /// Each distinct string is ranked once and the rows sorted by their ranks: comparing
+    /// strings a million times over was most of the sort at a hundred thousand rows.
+    static func sortedByKPIScopeAndPeriod(_ rows: [KPIRow]) -> [KPIRow] {
+        func ranks(_ strings: some Sequence<String>) -> [String: Int] {
+            Dictionary(uniqueKeysWithValues: Set(strings).sorted().enumerated().map { ($1, $0) })
         }
+        let kpis = ranks(rows.lazy.map(\.kpi)), scopes = ranks(rows.lazy.map(\.scope)), periods = ranks(rows.lazy.map { $0.period ?? "" })
+        let keyed = rows.map { row in (kpis[row.kpi]!, scopes[row.scope]!, periods[row.period ?? ""]!) }
+        return rows.indices.sorted { keyed[$0] < keyed[$1] }.map { rows[$0] }
     }
 
     struct TargetKey: Hashable {

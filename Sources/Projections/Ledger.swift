@@ -71,7 +71,7 @@ public struct Ledger: Sendable {
         let summary = try log.readLines(checks: .hashes) { line in
             guard let asOfMillis else { return true }
             // Stops before the first line recorded after asOf: the head is the line before.
-            if let recorded = Timestamp.millis(ofRecorded: line.recorded), recorded > asOfMillis { return false }
+            if let recorded = line.recordedMillis, recorded > asOfMillis { return false }
             head = LogHead(seq: line.seq, hash: line.hash, recorded: line.recorded)
             return true
         }
@@ -177,7 +177,7 @@ public struct Ledger: Sendable {
         let summary = try log.readLines(checks: .hashes) { line in
             let seq = line.seq
             if seq > last { return false }
-            if let asOf, let recorded = Timestamp.millis(ofRecorded: line.recorded), recorded > asOf { return false }
+            if let asOf, let recorded = line.recordedMillis, recorded > asOf { return false }
             if mayStopBefore { fold.head = LogHead(seq: seq, hash: line.hash, recorded: line.recorded) }
             let (kind, meta) = line.factKind
             // The usual line: no amendment aims at it, so its data and occurred are as
@@ -589,11 +589,14 @@ struct Amendments {
     /// checked read that follows.
     static func find(in log: EventLog) throws -> Amendments {
         var found = Amendments()
-        try log.forEachRawLine { line, _ in
+        let amendments = try log.pickRawLines { line -> (event: Event, target: String)? in
             guard Amendments.mayBeAmendment(line),
                   let event = Event(parsing: line),
                   event.type == History.correctedType || event.type == History.retractedType,
-                  case .string(let target)? = event.data["target"] else { return true }
+                  case .string(let target)? = event.data["target"] else { return nil }
+            return (event, target)
+        }
+        for (event, target) in amendments {
             if event.type == History.correctedType {
                 found.corrections[target, default: []].append(event)
             } else {
@@ -601,7 +604,6 @@ struct Amendments {
             }
             found.targets.insert(UUIDKey(target))
             found.all.append(event)
-            return true
         }
         return found
     }

@@ -38,6 +38,15 @@ final class CorruptionTests: TemporaryDirectoryTestCase {
         XCTAssertEqual(report.failure?.place, place, file: file, line: line)
         XCTAssertTrue(report.failure?.reason.contains(reason) ?? false, "reason: \(report.failure?.reason ?? "none")", file: file, line: line)
         XCTAssertEqual(report.events, eventsBefore ?? place.seq - 1, "events checked before the failure", file: file, line: line)
+        // The head those events reach, as it stands in the log now.
+        var head = LogHead.empty
+        _ = try? log.read { event in
+            guard event.seq <= report.events else { return false }
+            head = LogHead(seq: event.seq, hash: event.hash, recorded: event.recorded)
+            return true
+        }
+        XCTAssertEqual(report.head, head, "the head before the failure", file: file, line: line)
+        XCTAssertEqual(report.head.seq, report.events, file: file, line: line)
     }
 
     private func assertReadFails(at place: LogPlace, checks: ReadChecks, _ reason: String, file: StaticString = #filePath, line: UInt = #line) {

@@ -52,4 +52,48 @@ final class PipelinedReadTests: TemporaryDirectoryTestCase {
         XCTAssertEqual(readEverything(log, pipelined: true).lines, broken.lines)
         XCTAssertEqual(readEverything(log, pipelined: true).outcome, broken.outcome)
     }
+
+    /// What `forEachRawLine` gives, or its error, against `pickRawLines` picking every
+    /// third line's seq from its bytes.
+    private func pickedBothWays(_ log: EventLog) -> (oneByOne: String, picked: String) {
+        func pick(_ line: UnsafeRawBufferPointer) -> Int? {
+            guard let range = line.firstRange(of: Array(#""seq":"#.utf8)) else { return -1 }
+            let seq = Int(String(decoding: line[range.upperBound...].prefix { $0 != UInt8(ascii: ",") }, as: UTF8.self)) ?? -1
+            return seq % 3 == 0 ? seq : nil
+        }
+        var oneByOne: [Int] = []
+        let first = Result { try log.forEachRawLine { line, _ in
+            if let seq = pick(line) { oneByOne.append(seq) }
+            return true
+        } }.map { oneByOne }
+        return ("\(first)", "\(Result { try log.pickRawLines(pick) })")
+    }
+
+    func testPickingRawLinesOnEveryCoreGivesTheLinesInOrderAndRefusesWhatTheSlowPassRefuses() throws {
+        let log = try makeLog(segmentSize: 4096)
+        for batch in 0..<12 { _ = try log.append { _ in (1...100).map { self.draft(batch * 100 + $0) } } }
+        let segments = try log.segmentNumbers()
+        XCTAssertGreaterThan(segments.count, 3)
+        var both = pickedBothWays(log)
+        XCTAssertEqual(both.picked, both.oneByOne)
+        XCTAssertEqual(both.picked, "success(\(Array(stride(from: 3, through: 1200, by: 3))))")
+
+        // A torn tail is left out.
+        let last = "\(logPath)/\(EventLog.segmentName(segments.last!))"
+        try appendBytes(Array(#"{"actor":"x","seq":1203,"#.utf8), to: last)
+        both = pickedBothWays(log)
+        XCTAssertEqual(both.picked, both.oneByOne)
+
+        // A segment before the last cut short, and a line over 1 MiB: refused alike.
+        let second = "\(logPath)/\(EventLog.segmentName(segments[1]))"
+        let whole = try Data(contentsOf: URL(fileURLWithPath: second))
+        try whole.dropLast().write(to: URL(fileURLWithPath: second))
+        both = pickedBothWays(log)
+        XCTAssertTrue(both.picked.contains("does not end with a newline"), both.picked)
+        XCTAssertEqual(both.picked, both.oneByOne)
+        try (Data(repeating: UInt8(ascii: "x"), count: EventLog.maxLineBytes + 1) + Data([0x0A]) + whole).write(to: URL(fileURLWithPath: second))
+        both = pickedBothWays(log)
+        XCTAssertTrue(both.picked.contains("longer than 1 MiB"), both.picked)
+        XCTAssertEqual(both.picked, both.oneByOne)
+    }
 }

@@ -29,6 +29,42 @@ final class KPITests: XCTestCase {
         }
     }
 
+    func testARowIsWrittenAsTheCanonicalFormOfItsJSONTree() throws {
+        var random = SplitMix64(seed: 8785)
+        let texts = ["", "peers.employed", "k24-p1639->k24-cpi", "æøå – ✓", "quote \" back \\ slash", "tab\t nl\n \u{1} \u{1F}", "\u{7F} \u{2028} 😀", "2021-Q3"]
+        func text() -> String { texts[Int(random.next() % UInt64(texts.count))] }
+        func integer() -> Int? {
+            switch random.next() % 4 {
+            case 0: nil
+            case 1: 0
+            case 2: -Int(random.next() % 1_000_000)
+            default: Int(random.next() % UInt64(Int.max))
+            }
+        }
+        for _ in 0..<2000 {
+            let met: Bool? = [nil, true, false][Int(random.next() % 3)]
+            let row = KPIRow(kpi: text(), scope: text(), period: random.next() % 3 == 0 ? nil : text(), actual: integer(), target: integer(), met: met)
+            var direct: [UInt8] = []
+            row.encode(into: &direct)
+            XCTAssertEqual(String(decoding: direct, as: UTF8.self), CanonicalJSON.string(row.json), "\(row)")
+        }
+        let rows = [KPIRow(kpi: "a", scope: "b", period: nil, actual: 1, target: nil, met: nil), KPIRow(kpi: "c", scope: "d", period: "2021", actual: nil, target: 2, met: false)]
+        XCTAssertEqual(String(decoding: KPIRow.encode(rows, in: JSONObject(["head": .string("h")])), as: UTF8.self),
+                       CanonicalJSON.string(.object(JSONObject(["head": .string("h"), "rows": .array(rows.map(\.json))]))))
+    }
+
+    func testRowsAreSortedAsTheirStringsCompare() throws {
+        var random = SplitMix64(seed: 5)
+        // Canonically equivalent spellings ("é" composed and decomposed) compare equal as strings.
+        let texts = ["", "a", "b", "B", "ab", "a-b", "ø", "å", "\u{E9}", "e\u{301}", "z", "2021-Q1", "2021-Q2", "2021"]
+        func text() -> String { texts[Int(random.next() % UInt64(texts.count))] }
+        let rows = (0..<3000).map { index in
+            KPIRow(kpi: text(), scope: text(), period: random.next() % 4 == 0 ? nil : text(), actual: index, target: nil, met: nil)
+        }
+        let expected = rows.sorted { a, b in (a.kpi, a.scope, a.period ?? "") < (b.kpi, b.scope, b.period ?? "") }
+        XCTAssertEqual(KPI.sortedByKPIScopeAndPeriod(rows), expected)
+    }
+
     func testStaffKPIsCountPeersAndProfessionalsPerOpenTeamAgainstItsPlan() throws {
         let f = try LedgerFixture(self)
         try units(f, [("cpi", 42), ("ungecenteret", 8)])

@@ -79,7 +79,8 @@ public enum CanonicalJSON {
 
     // MARK: Strings
 
-    static func appendString(_ string: String, into out: inout [UInt8]) {
+    /// Appends `string` as a canonical JSON string, quotes included.
+    public static func appendString(_ string: String, into out: inout [UInt8]) {
         out.append(UInt8(ascii: "\""))
         let done: Void? = string.utf8.withContiguousStorageIfAvailable { appendEscaped($0, into: &out) }
         if done == nil {
@@ -115,7 +116,8 @@ public enum CanonicalJSON {
 
     // MARK: Numbers
 
-    static func appendInteger(_ integer: Int, into out: inout [UInt8]) {
+    /// Appends `integer` in plain decimal.
+    public static func appendInteger(_ integer: Int, into out: inout [UInt8]) {
         if integer < 0 { out.append(UInt8(ascii: "-")) }
         var magnitude = integer.magnitude
         let start = out.count
