@@ -1,4 +1,7 @@
 import EventStore
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The event types the state folds (SPEC §3); the others change nothing in it.
 enum FactKind: String, CaseIterable {
@@ -12,12 +15,21 @@ enum FactKind: String, CaseIterable {
     case targetSet = "target.set"
     case attendanceCounted = "attendance.counted"
 
-    private static let byName: [(name: [UInt8], kind: FactKind)] = allCases.map { (Array($0.rawValue.utf8), $0) }
+    /// The kinds by the length of their names, then by name.
+    private static let byLength: [[(name: [UInt8], kind: FactKind)]] = {
+        var table = [[(name: [UInt8], kind: FactKind)]](repeating: [], count: 32)
+        for kind in allCases { table[kind.rawValue.utf8.count].append((Array(kind.rawValue.utf8), kind)) }
+        return table
+    }()
 
     /// The kind a type's bytes name, without making a string of them.
     init?(type: UnsafeRawBufferPointer) {
-        guard let found = FactKind.byName.first(where: { $0.name.count == type.count && $0.name.elementsEqual(type) }) else { return nil }
-        self = found.kind
+        guard type.count < FactKind.byLength.count, let start = type.baseAddress else { return nil }
+        for (name, kind) in FactKind.byLength[type.count] where memcmp(name, start, type.count) == 0 {
+            self = kind
+            return
+        }
+        return nil
     }
 }
 
@@ -111,9 +123,9 @@ struct LineFact: FactReading {
         self.members = members
     }
 
-    func contains(_ member: StaticString) -> Bool { members.member(member, of: data) != nil }
-    func string(_ member: StaticString) -> String? { members.member(member, of: data)?.string }
-    func integer(_ member: StaticString) -> Int? { members.member(member, of: data)?.integer }
+    func contains(_ member: StaticString) -> Bool { members.contains(member) }
+    func string(_ member: StaticString) -> String? { members.string(member) }
+    func integer(_ member: StaticString) -> Int? { members.integer(member) }
     func strings(_ member: StaticString) -> [String] { data.strings(member) }
     func integer(_ object: StaticString, _ member: StaticString) -> Int? { data.object(object)?.integer(member) }
     func integerMembers(_ object: StaticString) -> [(String, Int)] {

@@ -185,6 +185,25 @@ final class FastPathTests: XCTestCase {
         }
     }
 
+    func testTheMembersFoundOnceAnswerAsTheObjectDoesUpToAndBeyondTheirCapacity() {
+        let names: [StaticString] = ["a", "b", "c", "d", "e", "f", "g", "h", "i", "j", "k", "l"]
+        let values = [#""x\"y""#, "-7", #"[1,"two"]"#, #"{"n":1}"#, "null", #""plain""#, "12", "true", #""é""#, "0", #""""#, "3"]
+        for count in [0, 1, 3, 8, 9, 12] {
+            let text = "{" + (0..<count).map { "\"\(names[$0])\":\(values[$0])" }.joined(separator: ",") + "}"
+            Array(text.utf8).withUnsafeBytes { bytes in
+                let object = CanonicalObject(bytes)
+                let members = object.members
+                for name in names + ["m", "ab"] {
+                    XCTAssertEqual(members.contains(name), object.contains(name), "\(count) members: \(name)")
+                    XCTAssertEqual(members.string(name), object.string(name), "\(count) members: \(name)")
+                    XCTAssertEqual(members.integer(name), object.integer(name), "\(count) members: \(name)")
+                }
+                XCTAssertEqual(members.string("a"), count > 0 ? "x\"y" : nil)
+                XCTAssertEqual(members.integer("l"), count == 12 ? 3 : nil)
+            }
+        }
+    }
+
     func testAChangedByteFailsTheFastPathOrItsHash() throws {
         let (f, _) = try randomLog(seed: 12, batches: 10)
         for line in try lines(of: f.log).prefix(40) {

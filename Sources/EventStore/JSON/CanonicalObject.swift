@@ -81,33 +81,49 @@ public struct CanonicalObject {
     /// Its members, found once: see `Members`.
     public var members: Members { Members(self) }
 
-    /// The members of an object found in one pass, with their strings and integers
-    /// decoded: a lookup then compares names and scans nothing again. Made where a line
-    /// is prechecked, on every core, for the thread that folds it.
-    public struct Members: Sendable {
-        public struct Member: Sendable {
-            /// Offsets of the name's contents in the object's bytes.
-            let name: Range<Int>
-            public let string: String?
-            public let integer: Int?
+    /// Where the members of an object lie, found in one pass: a lookup by name then
+    /// compares names only, and decodes just the value asked for. Held inline (no
+    /// allocation) for up to `capacity` members; an object with more is searched the
+    /// usual way. Valid only while the object's bytes are.
+    public struct Members {
+        /// Offsets in the object's bytes of a member's name contents and of its value.
+        struct Place {
+            var nameStart: Int32 = 0, nameEnd: Int32 = 0, valueStart: Int32 = 0, valueEnd: Int32 = 0
         }
-        let members: [Member]
+
+        static let capacity = 8
+        let object: CanonicalObject
+        private var places = InlineArray<8, Place>(repeating: Place())
+        /// Members found; more than `capacity` means they were not all kept.
+        private var count = 0
 
         init(_ object: CanonicalObject) {
-            var members: [Member] = []
-            members.reserveCapacity(8)
-            object.forEachMemberRange { name, range in
-                let value = UnsafeRawBufferPointer(rebasing: object.bytes[range])
-                members.append(Member(name: name, string: CanonicalObject.string(value), integer: CanonicalObject.integer(value)))
+            self.object = object
+            object.forEachMemberRange { name, value in
+                if count < Members.capacity {
+                    places[count] = Place(nameStart: Int32(name.lowerBound), nameEnd: Int32(name.upperBound),
+                                          valueStart: Int32(value.lowerBound), valueEnd: Int32(value.upperBound))
+                }
+                count += 1
                 return true
             }
-            self.members = members
         }
 
-        /// The member `name` of `object`, the object they were found in.
-        public func member(_ name: StaticString, of object: CanonicalObject) -> Member? {
-            members.first { object.isName($0.name, name) }
+        /// The bytes of member `name`'s value, or nil when there is none.
+        public func value(_ name: StaticString) -> UnsafeRawBufferPointer? {
+            guard count <= Members.capacity else { return object.value(name) }
+            for index in 0..<count {
+                let place = places[index]
+                if object.isName(Int(place.nameStart)..<Int(place.nameEnd), name) {
+                    return UnsafeRawBufferPointer(rebasing: object.bytes[Int(place.valueStart)..<Int(place.valueEnd)])
+                }
+            }
+            return nil
         }
+
+        public func contains(_ name: StaticString) -> Bool { value(name) != nil }
+        public func string(_ name: StaticString) -> String? { value(name).flatMap(CanonicalObject.string) }
+        public func integer(_ name: StaticString) -> Int? { value(name).flatMap(CanonicalObject.integer) }
     }
 
     /// A string value (quotes included) decoded; nil when the value is not a string.
