@@ -60,11 +60,6 @@ public struct ProjectState: Sendable, Equatable, Codable {
         public var occurred: String
     }
 
-    /// How a closed handover ended.
-    public enum HandoverStatus: String, Sendable, Equatable, Codable {
-        case completed, cancelled
-    }
-
     /// An open handover.
     public struct Handover: Sendable, Equatable, Codable {
         public var from: String
@@ -126,11 +121,10 @@ public struct ProjectState: Sendable, Equatable, Codable {
     public var bodies: [String: Body] = [:]
     public var meetings: [String: Meeting] = [:]
     public var trainings: [String: Training] = [:]
-    /// Open handovers by case. A closed one leaves only how it ended, in
-    /// `closedHandovers`, and its figures, in `handoverTotals` and `handoverQuarters`:
-    /// most handovers of a long log are closed, and nothing reads more of them.
+    /// Open handovers by case. A closed one leaves only its figures, in `handoverTotals`
+    /// and `handoverQuarters`: most handovers of a long log are closed, and nothing reads
+    /// more of them (validation keeps how each ended, in `ValidationState`).
     public var handovers: [String: Handover] = [:]
-    public var closedHandovers: [String: HandoverStatus] = [:]
     /// By route, `FROM->TO`.
     public var handoverTotals: [String: HandoverTotals] = [:]
     /// By quarter (`YYYY-Qn`) of the start, completion or cancellation.
@@ -204,8 +198,6 @@ public struct ProjectState: Sendable, Equatable, Codable {
             guard let id = s("case"), let from = s("from"), let to = s("to") else { return }
             let handover = Handover(from: from, to: to, peer: s("peer"), started: d.occurred)
             handovers[id] = handover
-            // Validation refuses a case id twice; were it folded anyway, the case is open again.
-            closedHandovers[id] = nil
             handoverTotals[ProjectState.route(handover), default: HandoverTotals()].noteStart(withPeer: handover.peer != nil)
             countQuarter(of: Timestamp.calendarDate(ofOccurred: d.occurred)) { $0.started += 1 }
         case .handoverCompleted, .handoverCancelled:
@@ -213,7 +205,6 @@ public struct ProjectState: Sendable, Equatable, Codable {
             let route = ProjectState.route(handover)
             let ended = Timestamp.calendarDate(ofOccurred: d.occurred)
             if d.kind == .handoverCompleted {
-                closedHandovers[id] = .completed
                 var days: Int?
                 if let start = Timestamp.calendarDate(ofOccurred: handover.started), let ended {
                     days = ended.daysSinceEpoch - start.daysSinceEpoch
@@ -221,7 +212,6 @@ public struct ProjectState: Sendable, Equatable, Codable {
                 handoverTotals[route, default: HandoverTotals()].noteCompletion(afterDays: days)
                 countQuarter(of: ended) { $0.completed += 1 }
             } else {
-                closedHandovers[id] = .cancelled
                 handoverTotals[route, default: HandoverTotals()].cancelled += 1
                 countQuarter(of: ended) { $0.cancelled += 1 }
             }

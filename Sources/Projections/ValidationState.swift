@@ -578,8 +578,9 @@ extension ValidationState: Equatable {
 
 extension ValidationState {
     /// What validation reads of a `ProjectState`'s things (not streams or texts, which
-    /// it does not hold): for tests comparing this fold with that one.
-    init(foldedOf state: ProjectState) {
+    /// it does not hold), with how each closed case ended (which the state does not
+    /// keep): for tests comparing this fold with that one.
+    init(foldedOf state: ProjectState, closedCases: [String: Flags]) {
         for id in state.units.keys { update(ValidationState.key(.unit, id), insert: true) { $0.insert(.exists) } }
         for (id, team) in state.teams {
             update(ValidationState.key(.team, id), insert: true) { $0.formUnion(team.closed ? [.exists, .closed] : .exists) }
@@ -592,8 +593,7 @@ extension ValidationState {
         for id in state.trainings.keys { update(ValidationState.key(.training, id), insert: true) { $0.insert(.exists) } }
         for id in state.milestones.keys { update(ValidationState.key(.milestone, id), insert: true) { $0.insert(.exists) } }
         for id in state.handovers.keys { update(ValidationState.key(.case, id), insert: true) { $0.insert(.exists) } }
-        for (id, status) in state.closedHandovers {
-            let ended: Flags = status == .completed ? .completed : .cancelled
+        for (id, ended) in closedCases {
             update(ValidationState.key(.case, id), insert: true) { $0.formUnion(ended.union(.exists)) }
         }
     }

@@ -341,7 +341,7 @@ final class FastPathTests: XCTestCase {
             XCTAssertEqual(rows["handovers.median-days \(route)"] ?? nil, days.isEmpty ? nil : days[(days.count - 1) / 2], route)
         }
         XCTAssertEqual(try view.state.handovers.count, cases.values.count { $0.ended == nil })
-        XCTAssertEqual(try view.state.closedHandovers.count, cases.values.count { $0.ended != nil })
+        XCTAssertEqual(closedCases(try view.facts).count, cases.values.count { $0.ended != nil })
     }
 
     // MARK: the KPI checkpoint

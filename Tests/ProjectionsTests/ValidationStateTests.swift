@@ -40,13 +40,13 @@ final class ValidationStateTests: XCTestCase {
         var status: String?   // handover.completed / .cancelled
         var existsForCorrection: Bool  // a correction keeps a team closed since
 
-        init(_ state: ProjectState, _ kind: ReferenceKind, _ id: String) {
+        init(_ state: ProjectState, closed closedCases: [String: ValidationState.Flags], _ kind: ReferenceKind, _ id: String) {
             exists = switch kind {
             case .unit: state.units[id] != nil
             case .team: state.teams[id].map { !$0.closed } ?? false
             case .body: state.bodies[id] != nil
             case .person: state.people[id] != nil
-            case .case: state.handovers[id] != nil || state.closedHandovers[id] != nil
+            case .case: state.handovers[id] != nil || closedCases[id] != nil
             case .meeting: state.meetings[id] != nil
             case .training: state.trainings[id] != nil
             case .milestone: state.milestones[id] != nil
@@ -56,7 +56,7 @@ final class ValidationStateTests: XCTestCase {
             case .team: state.teams[id] != nil
             case .body: state.bodies[id] != nil
             case .person: state.people[id]?.employed == true
-            case .case: state.handovers[id] != nil || state.closedHandovers[id] != nil
+            case .case: state.handovers[id] != nil || closedCases[id] != nil
             case .meeting: state.meetings[id] != nil
             case .training: state.trainings[id] != nil
             case .milestone: state.milestones[id] != nil
@@ -64,7 +64,8 @@ final class ValidationStateTests: XCTestCase {
             isNew = !taken
             closed = kind == .team && state.teams[id]?.closed == true
             employed = kind == .person && state.people[id]?.employed == true
-            status = kind == .case ? state.closedHandovers[id]?.rawValue ?? state.handovers[id].map { _ in "open" } : nil
+            let ended = closedCases[id].map { $0 == .completed ? "completed" : "cancelled" }
+            status = kind == .case ? ended ?? state.handovers[id].map { _ in "open" } : nil
             existsForCorrection = kind == .team ? state.teams[id] != nil : exists
         }
 
@@ -95,7 +96,8 @@ final class ValidationStateTests: XCTestCase {
             }
             var context = try ValidationContext.replaying(f.log)
             let history = try context.fullHistory(f.log)
-            let old = ProjectState(facts: history.events.filter(\.isFact))
+            let facts = history.events.filter(\.isFact)
+            let old = ProjectState(facts: facts), closed = closedCases(facts)
             let name = "log \(logIndex)"
 
             // Every id the log names, and some it does not, of every kind.
@@ -108,10 +110,10 @@ final class ValidationStateTests: XCTestCase {
             }
             for kind in ReferenceKind.allCases {
                 for id in ids {
-                    XCTAssertEqual(OldAnswers(context.state, kind, id), OldAnswers(old, kind, id), "\(name): \(kind.rawValue) \(id)")
+                    XCTAssertEqual(OldAnswers(context.state, kind, id), OldAnswers(old, closed: closed, kind, id), "\(name): \(kind.rawValue) \(id)")
                 }
             }
-            XCTAssertEqual(context.state.entries(.folded), ValidationState(foldedOf: old).entries(.folded), name)
+            XCTAssertEqual(context.state.entries(.folded), ValidationState(foldedOf: old, closedCases: closed).entries(.folded), name)
 
             // Streams, texts named and erased: what the old context kept in sets.
             let streams = Set(history.events.map(\.event.stream))
@@ -167,7 +169,7 @@ final class ValidationStateTests: XCTestCase {
             var state = ValidationState()
             for fact in prefix { state.apply(type: fact.event.type, data: fact.data) }
             let old = ProjectState(facts: prefix)
-            XCTAssertEqual(state.entries(.folded), ValidationState(foldedOf: old).entries(.folded), "after seq \(end + 1)")
+            XCTAssertEqual(state.entries(.folded), ValidationState(foldedOf: old, closedCases: closedCases(prefix)).entries(.folded), "after seq \(end + 1)")
         }
     }
 

@@ -333,7 +333,8 @@ class ValidationTests: XCTestCase {
                      fact("event.corrected", ["target": fixtureID(21), "reason": "udfald", "changes": J(["outcome": "redirected"])], on: "2021-02-01"),
                      fact("event.corrected", ["target": fixtureID(21), "reason": "dato", "occurred": "2020-07-03"], on: "2021-02-01"))
         let state = try f.ledger.view().state
-        XCTAssertEqual(state.closedHandovers["case-2020-001"], .completed)
+        XCTAssertNil(state.handovers["case-2020-001"], "completed, so no longer open")
+        XCTAssertEqual(closedCases(try f.ledger.view().facts)["case-2020-001"], .completed)
         // Started 2020-06-01, completed on the corrected date: 32 days, not 30.
         XCTAssertEqual(state.handoverTotals["ungecenteret->cpi"]?.completedDays, [32])
         XCTAssertEqual(state.handoverQuarters["2020-Q3"]?.completed, 1)

@@ -258,3 +258,27 @@ enum Golden {
         return out.joined(separator: "\n")
     }
 }
+
+/// How each closed handover ended, from facts in the order `ProjectState(facts:)` folds
+/// them: what `ProjectState` kept as `closedHandovers` before it stopped keeping it,
+/// and the tests' independent account of it (a case is closed by its first completion
+/// or cancellation while open; a new start opens it again).
+func closedCases(_ facts: some Sequence<ResolvedEvent>) -> [String: ValidationState.Flags] {
+    var open = Set<String>()
+    var closed: [String: ValidationState.Flags] = [:]
+    for fact in facts {
+        guard let id = fact.data["case"]?.stringValue else { continue }
+        switch fact.event.type {
+        case "handover.started" where fact.data["from"]?.stringValue != nil && fact.data["to"]?.stringValue != nil:
+            open.insert(id)
+            closed[id] = nil
+        case "handover.completed" where open.remove(id) != nil:
+            closed[id] = .completed
+        case "handover.cancelled" where open.remove(id) != nil:
+            closed[id] = .cancelled
+        default:
+            break
+        }
+    }
+    return closed
+}
