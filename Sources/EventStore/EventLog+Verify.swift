@@ -116,10 +116,29 @@ public struct UUIDKey: Hashable, Sendable {
         }
     }
 
+    /// The key of `id` when it is a valid id (a lower-case UUID, `EventID.isValid`); nil
+    /// for any other string.
+    public init?(validID id: String) {
+        guard id.utf8.count == 36,
+              let key = Timestamp.withUTF8(id, { utf8 -> UUIDKey? in
+                  let bytes = UnsafeRawBufferPointer(utf8)
+                  return EventID.isValid(bytes: bytes) ? UUIDKey(bytes: bytes) : nil
+              }) else { return nil }
+        self = key
+    }
+
+    /// The key of any string: a valid id's as `init(validID:)` gives it; another string's
+    /// from the low four bits of each character's hex value, never trapping (a forged
+    /// line may name a target that is no id at all). Such a key may equal an id's: it
+    /// serves only to find candidates, which are then compared by their strings.
     public init(_ id: String) {
+        if let key = UUIDKey(validID: id) {
+            self = key
+            return
+        }
         var nibbles = 0
         for byte in id.utf8 where byte != UInt8(ascii: "-") {
-            let value = UInt64(byte <= UInt8(ascii: "9") ? byte - UInt8(ascii: "0") : byte - UInt8(ascii: "a") + 10)
+            let value = UInt64((byte <= UInt8(ascii: "9") ? byte &- UInt8(ascii: "0") : byte &- UInt8(ascii: "a") &+ 10) & 0x0F)
             if nibbles < 16 { high = high << 4 | value } else { low = low << 4 | value }
             nibbles += 1
         }

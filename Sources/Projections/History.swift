@@ -172,9 +172,9 @@ public struct IDIndex: Sendable {
     public mutating func reserveCapacity(_ capacity: Int) { uuids.reserveCapacity(capacity) }
 
     public subscript(id: String) -> Int? {
-        get { EventID.isValid(id) ? uuids[UUIDKey(id)] : others[id] }
+        get { UUIDKey(validID: id).map { uuids[$0] } ?? others[id] }
         set {
-            if EventID.isValid(id) { uuids[UUIDKey(id)] = newValue } else { others[id] = newValue }
+            if let key = UUIDKey(validID: id) { uuids[key] = newValue } else { others[id] = newValue }
         }
     }
 }

@@ -8,6 +8,26 @@ final class EventLogTests: TemporaryDirectoryTestCase {
 
     // MARK: create
 
+
+    func testAnIDsKeyIsTheSameFromItsStringAndFromItsBytesAndOnlyAValidIDHasOne() throws {
+        var random = SplitMix64(seed: 36)
+        for _ in 0..<500 {
+            let id = Hex.uuid((0..<16).map { _ in UInt8(truncatingIfNeeded: random.next()) })
+            let key = try XCTUnwrap(UUIDKey(validID: id), id)
+            XCTAssertEqual(Array(id.utf8).withUnsafeBytes { UUIDKey(bytes: $0) }, key, id)
+            XCTAssertEqual(UUIDKey(id), key, id)
+        }
+        let a = "0f8fad5b-d9cb-469f-a165-70867728950e"
+        XCTAssertNotEqual(UUIDKey(a), UUIDKey("0f8fad5b-d9cb-469f-a165-70867728950f"))
+        for notAnID in ["", "x", a.uppercased(), a.replacingOccurrences(of: "-", with: ""), "0f8fad5b-d9cb-469f-a165-70867728950", a + "0",
+                        "0f8fad5bXd9cb-469f-a165-70867728950e", "0f8fad5b-d9cb-469f-a165-70867728950g"] {
+            XCTAssertNil(UUIDKey(validID: notAnID), notAnID)
+        }
+        // Any other string has a key too (a forged line's target), without trapping.
+        for other in ["", "Z", " !", "ÆØÅ", a.uppercased(), "target-" + a] { _ = UUIDKey(other) }
+        XCTAssertEqual(UUIDKey("0f8f"), UUIDKey("0f-8f"), "dashes are skipped")
+        XCTAssertNotEqual(UUIDKey("0f8f"), UUIDKey("0f8e"))
+    }
     func testCreateWritesTheManifestAnEmptyFirstSegmentAndLock() throws {
         let log = try makeLog()
         XCTAssertEqual(try entries(logPath), ["LOCK", "events-000001.jsonl", "manifest.json"])
