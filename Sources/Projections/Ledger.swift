@@ -280,8 +280,13 @@ public struct Ledger: Sendable {
     /// - Throws: `BatchRefused` listing every refused event (nothing written);
     ///   `LogError.conflict` for `expectSeq` or an id reused with other content; other
     ///   `LogError`s from the store.
-    public func append(_ events: consuming [NewEvent], expectSeq: Int? = nil, dryRun: Bool = false) throws -> AppendReport {
-        try append(events, expectSeq: expectSeq, dryRun: dryRun, keepingEvents: true).report!
+    ///
+    /// `lookedUp` are what `lookUp(id:)` found before: validation takes an event it
+    /// needs from them, instead of reading the log for it, when the log still ends where
+    /// that lookup read it to (a `correct` or `retract` reads the log once, not twice).
+    public func append(_ events: consuming [NewEvent], expectSeq: Int? = nil, dryRun: Bool = false,
+                       lookedUp: [IDLookup] = []) throws -> AppendReport {
+        try append(events, expectSeq: expectSeq, dryRun: dryRun, keepingEvents: true, lookedUp: lookedUp).report!
     }
 
     /// What a batch did, without its events: for an import, whose million events the
@@ -304,7 +309,8 @@ public struct Ledger: Sendable {
         try append(events, expectSeq: expectSeq, dryRun: dryRun, keepingEvents: false).summary
     }
 
-    private func append(_ events: consuming [NewEvent], expectSeq: Int?, dryRun: Bool, keepingEvents: Bool) throws -> (report: AppendReport?, summary: BatchSummary) {
+    private func append(_ events: consuming [NewEvent], expectSeq: Int?, dryRun: Bool, keepingEvents: Bool,
+                        lookedUp: [IDLookup] = []) throws -> (report: AppendReport?, summary: BatchSummary) {
         let today = Timestamp.calendarDate(ofMillis: Timestamp.nowMillis(), in: log.timeZone).description
         var refusals: [BatchRefused.Refusal] = []
         // The caller's array, taken over (no copy of a large batch when the caller keeps none).
@@ -408,6 +414,7 @@ public struct Ledger: Sendable {
         /// collecting the refusals.
         func validatePending(after head: LogHead) throws -> [EventDraft] {
             try context.catchUp(log, to: head)
+            context.remember(lookedUp)
             results = []
             sealedAfter = head
             draftIndices = []
@@ -460,7 +467,9 @@ public struct Ledger: Sendable {
         if let settling { context = try settling.finish() }
         if dryRun {
             outcome.events = dryRunEvents
-        } else if context.eventsSinceCheckpoint + outcome.events.count >= Checkpoint.rewriteDistance {
+        } else if context.eventsSinceCheckpoint + outcome.events.count >= Checkpoint.rewriteDistance || context.refolded {
+            // A context that folded the whole log again (a retraction since the checkpoint)
+            // is kept at once: else every append until the next rewrite would fold it again.
             // `context` is where validation caught up to, the head the batch was sealed after.
             if let end = Ledger.end(of: outcome, after: context.position) {
                 // The state validation folded the batch into is the state at its end: keep
@@ -531,8 +540,27 @@ public struct Ledger: Sendable {
     /// The last event with `id`, as written (`History.event(id:)`): found in one pass
     /// that parses only the lines holding the id, not the whole history in memory.
     public func event(id: String) throws -> Event? {
-        guard History.isFoundByItsBytes(id) else { return try historyView().history.event(id: id)?.event }
-        return try History.event(id: id, in: log, upToSeq: nil).0?.event
+        try lookUp(id: id).event
+    }
+
+    /// `event(id:)`, with what an append that names the event can take from it (see
+    /// `append`'s `lookedUp`).
+    public func lookUp(id: String) throws -> IDLookup {
+        guard History.isFoundByItsBytes(id) else { return IDLookup(id: id, found: try historyView().history.event(id: id), end: nil) }
+        let (found, end) = try History.event(id: id, in: log, upToSeq: nil)
+        return IDLookup(id: id, found: found, end: end)
+    }
+
+    /// What `lookUp(id:)` found: the event with `id` as corrected by the lines it read,
+    /// and where those lines ended.
+    public struct IDLookup: Sendable {
+        public let id: String
+        let found: ResolvedEvent?
+        /// Nil when the lookup read the whole history instead (an id JSON escapes).
+        let end: LogPosition?
+
+        /// The event as written; nil when the log has none with the id.
+        public var event: Event? { found?.event }
     }
 
     /// Erases a text (SPEC §3): appends `text.erased`, then deletes the file.

@@ -17,6 +17,9 @@ struct ValidationContext: Sendable {
     private var provisional: [Event] = []
     /// Events read since the checkpoint this context was loaded from.
     private(set) var eventsSinceCheckpoint = 0
+    /// Whether the state was folded again from the whole log (a retraction undid an
+    /// earlier fact): what a checkpoint saved now spares the next writer.
+    private(set) var refolded = false
     /// Ids whose entries in `state` may be out of date: a retraction of the batch
     /// undid an earlier event, and `state` was not folded again yet (see
     /// `applyProvisionally`). Empty when `state` is exact.
@@ -131,6 +134,7 @@ struct ValidationContext: Sendable {
         }
         staleIDs = IDSet()
         contentIsStale = false
+        refolded = true
     }
 
     /// `refoldState` without the history in memory (a writer without a checkpoint meets
@@ -182,6 +186,14 @@ struct ValidationContext: Sendable {
     /// into memory (a correction on a log of a million events: seconds and a gigabyte).
     /// Changed only by the tests that run validation both ways.
     nonisolated(unsafe) static var findsByIDUpToBatchSize = 64
+
+    /// Takes the events `lookups` found as `event(id:log:)` would find them, for those
+    /// whose read ended exactly where this context stands (the log did not grow since).
+    mutating func remember(_ lookups: [Ledger.IDLookup]) {
+        for lookup in lookups where lookup.end?.seq == position.seq && lookup.end?.hash == position.hash {
+            foundByID[lookup.id] = lookup.found
+        }
+    }
 
     /// `History.event(id:)` of the whole history: the event with `id` as the record stands
     /// at `position` with the batch's events so far. Reads the whole history for a large

@@ -408,21 +408,55 @@ extension ValidationStateTests {
         // A batch longer than the distance leaves a checkpoint at its end.
         model.learn(from: try f.ledger.append((0..<(Checkpoint.rewriteDistance + 20)).map { _ in model.nextEvent(using: &rng) }))
         for reference in model.takeErasedTexts() { try f.log.deleteText(reference) }
-        let first = try XCTUnwrap(Checkpoint.load(f.log)).position
+        var kept = try XCTUnwrap(Checkpoint.load(f.log)).position
+        var retractions: [Int] = []
+        var rewrites = 0
         for append in 1...(Checkpoint.rewriteDistance + 2) {
             // A new ledger each time, as a new process would: validation catches up from the checkpoint.
             let report = try Ledger(log: f.log).append([model.nextEvent(using: &rng)])
             model.learn(from: report)
             for reference in model.takeErasedTexts() { try f.log.deleteText(reference) }
             let position = try XCTUnwrap(Checkpoint.load(f.log)).position
-            if append < Checkpoint.rewriteDistance {
-                XCTAssertEqual(position, first, "append \(append) read \(append - 1) events past the checkpoint")
-            } else if append == Checkpoint.rewriteDistance {
-                XCTAssertEqual(position.seq, report.head.seq, "append \(append) rewrote the checkpoint at its end")
+            // The checkpoint is rewritten once an append reads the distance past it, or folds
+            // the log again for a retraction it meets past it (an earlier append's).
+            let read = report.head.seq - kept.seq
+            let metRetraction = retractions.contains { $0 > kept.seq }
+            if read >= Checkpoint.rewriteDistance || metRetraction {
+                XCTAssertEqual(position.seq, report.head.seq, "append \(append) read \(read) events past the checkpoint, a retraction: \(metRetraction)")
+                kept = position
+                rewrites += 1
+            } else {
+                XCTAssertEqual(position, kept, "append \(append) read \(read) events past the checkpoint")
             }
+            retractions += report.events.filter { !$0.existing && $0.event.type == History.retractedType }.map(\.event.seq)
         }
+        XCTAssertGreaterThan(rewrites, 0)
+        XCTAssertFalse(retractions.isEmpty, "the appends hold retractions")
         // The checkpoint written through the overlay is what a replay to its position gives.
         XCTAssertEqual(try f.ledger.checkCheckpoint(), .matches)
+    }
+
+    func testTheAppendThatFoldsARetractionAgainKeepsACheckpointSoTheNextOnesDoNot() throws {
+        let f = try LedgerFixture(self)
+        _ = try f.ledger.append((1...(Checkpoint.rewriteDistance + 4)).map { n in
+            NewEvent(type: "unit.registered", data: J(["unit": "u\(n)", "name": "U\(n)"]), occurred: "2021-01-04", actor: "tester")
+        })
+        let first = try XCTUnwrap(Checkpoint.load(f.log)).position
+        let target = try XCTUnwrap(f.ledger.event(seq: 3))
+        let retraction = try f.ledger.append([NewEvent(type: "event.retracted", data: J(["target": target.id, "reason": "fejl"]), actor: "tester")])
+        XCTAssertEqual(try XCTUnwrap(Checkpoint.load(f.log)).position, first, "a single append leaves the checkpoint")
+
+        // The next writer meets the retraction past the checkpoint and folds the log again:
+        // it keeps what it folded, so the one after it starts from there.
+        let next = try Ledger(log: f.log).append([NewEvent(type: "unit.updated", data: J(["unit": "u1", "name": "Ny"]), occurred: "2021-02-01", actor: "tester")])
+        let kept = try XCTUnwrap(Checkpoint.load(f.log)).position
+        XCTAssertEqual(kept.seq, next.head.seq)
+        XCTAssertGreaterThan(kept.seq, retraction.head.seq)
+        XCTAssertEqual(try f.ledger.checkCheckpoint(), .matches)
+        _ = try Ledger(log: f.log).append([NewEvent(type: "unit.updated", data: J(["unit": "u2", "name": "Ny"]), occurred: "2021-02-01", actor: "tester")])
+        XCTAssertEqual(try XCTUnwrap(Checkpoint.load(f.log)).position, kept, "no retraction past it: the checkpoint stays")
+        // The retracted unit is gone from what validation knows.
+        XCTAssertThrowsError(try f.ledger.append([NewEvent(type: "unit.updated", data: J(["unit": "u3", "name": "Ny"]), occurred: "2021-02-01", actor: "tester")]))
     }
 }
 

@@ -323,6 +323,34 @@ class ValidationTests: XCTestCase {
         XCTAssertEqual(retraction.first?.stream, "meeting/sg-2020-1")
     }
 
+    func testACorrectionTakesItsTargetFromTheCommandsLookupOnlyWhileTheLogEndsWhereThatLookupRead() throws {
+        let f = try makeWorld()
+        let lookup = try f.ledger.lookUp(id: fixtureID(4))
+        XCTAssertEqual(lookup.event?.type, "staff.hired")
+        func correction() -> NewEvent {
+            NewEvent(type: "event.corrected", data: J(["target": fixtureID(4), "reason": "timer", "changes": J(["hoursPerWeek": 30])]), actor: "tester")
+        }
+        // A lookup that claims the id names nothing, read to where the log ends: validation
+        // takes its word, so it is what validation reads (not the log again). Validation
+        // that reads the whole history (the subclass) has no use for a lookup.
+        let claimingNothing = Ledger.IDLookup(id: fixtureID(4), found: nil, end: lookup.end)
+        if ValidationContext.findsByIDUpToBatchSize >= 1 {
+            XCTAssertThrowsError(try f.ledger.append([correction()], lookedUp: [claimingNothing])) { error in
+                XCTAssertTrue("\(error)".contains("no event with id"), "\(error)")
+            }
+        } else {
+            XCTAssertNoThrow(try f.ledger.append([correction()], lookedUp: [claimingNothing]))
+        }
+        // Once the log has grown past where it read, the lookup is not taken.
+        try f.append(fact("staff.hired", ["person": "peer-02", "role": "peer", "team": "unge-peers"], on: "2020-05-01"))
+        let report = try f.ledger.append([correction()], lookedUp: [claimingNothing])
+        XCTAssertEqual(report.events.count, 1)
+        // A fresh lookup gives what validation would read itself.
+        let fresh = try f.ledger.lookUp(id: fixtureID(4))
+        XCTAssertNoThrow(try f.ledger.append([correction()], lookedUp: [fresh]))
+        XCTAssertEqual(try f.ledger.view().state.people["peer-01"]?.hoursPerWeek, 30)
+    }
+
     func testEventsThatCloseSomethingCanStillBeCorrected() throws {
         // staff.left and handover.completed change what later events may do; correcting
         // their other members must not be judged as if they were appended again.

@@ -25,7 +25,7 @@ extension Commands {
 
     static func correct(_ invocation: Invocation) throws -> Int32 {
         let session = Session(invocation)
-        let target = try resolveTarget(invocation, session: session)
+        let (target, lookup) = try resolveTarget(invocation, session: session)
         var data = JSONObject(["target": .string(target.id), "reason": .string(invocation.value("reason") ?? "")])
         var changes = JSONObject()
         for (key, value) in try assignments(invocation.arguments("key=value"), type: target.type) { changes[key] = value }
@@ -35,15 +35,15 @@ extension Commands {
             try invocation.usageError("Give the corrected members as key=value, or --occurred, or both")
         }
         let new = NewEvent(type: "event.corrected", data: data, source: invocation.value("source"), actor: try session.actor)
-        return try write([new], session: session)
+        return try write([new], session: session, lookedUp: [lookup])
     }
 
     static func retract(_ invocation: Invocation) throws -> Int32 {
         let session = Session(invocation)
-        let target = try resolveTarget(invocation, session: session)
+        let (target, lookup) = try resolveTarget(invocation, session: session)
         let data = JSONObject(["target": .string(target.id), "reason": .string(invocation.value("reason") ?? "")])
         let new = NewEvent(type: "event.retracted", data: data, source: invocation.value("source"), actor: try session.actor)
-        return try write([new], session: session)
+        return try write([new], session: session, lookedUp: [lookup])
     }
 
     static func erase(_ invocation: Invocation) throws -> Int32 {
@@ -58,9 +58,9 @@ extension Commands {
     }
 
     /// Appends and prints each event's seq and hash (`--json`: the events).
-    private static func write(_ events: [NewEvent], session: Session) throws -> Int32 {
+    private static func write(_ events: [NewEvent], session: Session, lookedUp: [Ledger.IDLookup] = []) throws -> Int32 {
         let expectSeq = try session.invocation.integer("expect-seq", in: 0...Int.max)
-        let report = try session.ledger().append(events, expectSeq: expectSeq)
+        let report = try session.ledger().append(events, expectSeq: expectSeq, lookedUp: lookedUp)
         Session.noteQuarantine(report.quarantined)
         printAppended(report, session: session)
         return ExitStatus.success
@@ -91,14 +91,16 @@ extension Commands {
         }
     }
 
-    /// The event an `ID|SEQ` argument names.
-    private static func resolveTarget(_ invocation: Invocation, session: Session) throws -> Event {
+    /// The event an `ID|SEQ` argument names, and the lookup of its id, which validation
+    /// takes instead of reading the log again.
+    private static func resolveTarget(_ invocation: Invocation, session: Session) throws -> (Event, Ledger.IDLookup) {
         guard let given = invocation.argument("id") else { try invocation.usageError("Missing expected argument '<id>'") }
         let ledger = try session.ledger()
-        let found = try Int(given).flatMap { try ledger.event(seq: $0) } ?? ledger.event(id: given)
-        guard let found else {
+        let id = try Int(given).flatMap { try ledger.event(seq: $0)?.id } ?? given
+        let lookup = try ledger.lookUp(id: id)
+        guard let found = lookup.event else {
             throw CLIFailure.invalidInput("data.target: no event with id or seq \(given) in the log", hint: "'recoveryctl log' lists the events with their seqs.")
         }
-        return found
+        return (found, lookup)
     }
 }
