@@ -25,9 +25,7 @@ extension EventLog {
 
     /// Salts a text and names it, without writing it (see `storeTexts`).
     public func prepareText(_ text: String) -> PreparedText {
-        // 16 random bytes, from two draws of the system's generator.
-        var generator = SystemRandomNumberGenerator()
-        let salt = withUnsafeBytes(of: (generator.next(), generator.next())) { Array($0) }
+        let salt = RandomBytes.make(16)
         var bytes = Array("salt \(Hex.encode(salt))\n".utf8)
         bytes.append(contentsOf: text.utf8)
         return PreparedText(reference: EventLog.textReferencePrefix + SHA256.hex(bytes), bytes: bytes)

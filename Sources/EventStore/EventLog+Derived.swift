@@ -106,8 +106,7 @@ public enum CheckpointKey {
             directory += "/\(part)"
             if !FileIO.isDirectory(directory) && mkdir(directory, index == parts.count - 1 ? 0o700 : 0o755) != 0 && errno != EEXIST { return nil }
         }
-        var generator = SystemRandomNumberGenerator()
-        let key = (0..<32).map { _ in UInt8.random(in: 0...255, using: &generator) }
+        let key = RandomBytes.make(32)
         let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
         guard fd >= 0 else { return readOwnKey(path) }  // another process made it first
         defer { close(fd) }

@@ -145,8 +145,7 @@ public final class PageSealedFile: @unchecked Sendable {
     /// on every core.
     static func seal(_ contents: [UInt8], name: String, key: [UInt8]) -> [UInt8] {
         let key = HMACKey(key)
-        var generator = SystemRandomNumberGenerator()
-        let nonce = (0..<16).map { _ in UInt8.random(in: 0...255, using: &generator) }
+        let nonce = RandomBytes.make(16)
         var file = magic + nonce
         for value in [contents.count, pageSize] { withUnsafeBytes(of: Int64(value).littleEndian) { file.append(contentsOf: $0) } }
         file += headMAC(key, name, file[...])

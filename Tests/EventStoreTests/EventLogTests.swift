@@ -9,6 +9,20 @@ final class EventLogTests: TemporaryDirectoryTestCase {
     // MARK: create
 
 
+    func testRandomBytesAndIDsComeFreshEachTimeInTheirForms() {
+        XCTAssertEqual(RandomBytes.make(16).count, 16)
+        XCTAssertEqual(RandomBytes.make(5).count, 5)
+        XCTAssertNotEqual(RandomBytes.make(16), RandomBytes.make(16))
+        let ids = (0..<200).map { _ in EventID.random() }
+        XCTAssertEqual(Set(ids).count, ids.count)
+        for id in ids {
+            XCTAssertTrue(EventID.isValid(id), id)
+            let version = id[id.index(id.startIndex, offsetBy: 14)], variant = id[id.index(id.startIndex, offsetBy: 19)]
+            XCTAssertEqual(version, "4", id)
+            XCTAssertTrue("89ab".contains(variant), id)
+        }
+    }
+
     func testAnIDsKeyIsTheSameFromItsStringAndFromItsBytesAndOnlyAValidIDHasOne() throws {
         var random = SplitMix64(seed: 36)
         for _ in 0..<500 {
