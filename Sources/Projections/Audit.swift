@@ -32,6 +32,57 @@ public enum Audit {
         }
     }
 
+    /// `entries(history, subject:)` of the history up to `head`, for one stream or
+    /// event id, without that history in memory (a gigabyte for a million events).
+    ///
+    /// A first pass finds the ids the answer involves: those of the stream's events and
+    /// what their corrections and retractions aim at, or the event's and what it aims
+    /// at. A second pass, every line's hash recomputed, keeps only the events with those
+    /// ids and the corrections and retractions of them, resolved by `History`'s rules.
+    /// Every event an entry reads (the selected ones, what they correct, what corrects
+    /// them, each id's latest holder) is kept, so the entries are the whole history's
+    /// (a test compares them). Throws when the log no longer holds `head`.
+    public static func entries(of subject: String, in log: EventLog, through head: LogHead) throws -> [AuditEntry] {
+        let subjectKey = UUIDKey(validID: subject)
+        var subjectIsID = false
+        var aimedAt = (byID: Set<String>(), byStream: Set<String>())
+        var streamIDs = Set<UUIDKey>()
+        func target(of line: LogLine) throws -> String? {
+            guard line.withType({ History.isAmendmentType($0) }) else { return nil }
+            return try line.event().data["target"]?.stringValue
+        }
+        try log.readLines { line in
+            guard line.seq <= head.seq else { return false }
+            if let subjectKey, line.id == subjectKey {
+                subjectIsID = true
+                if let aimed = try target(of: line) { aimedAt.byID.insert(aimed) }
+            }
+            if line.stream == subject {
+                streamIDs.insert(line.id)
+                if let aimed = try target(of: line) { aimedAt.byStream.insert(aimed) }
+            }
+            return line.seq < head.seq
+        }
+        let ids = subjectIsID ? Set([subjectKey!]) : streamIDs
+        let aimed = Set((subjectIsID ? aimedAt.byID : aimedAt.byStream).compactMap(UUIDKey.init(validID:)))
+        func involved(_ key: UUIDKey) -> Bool { ids.contains(key) || aimed.contains(key) }
+
+        // Only the events involved, in seq order: `History`'s rules resolve them as in
+        // the whole history, since every event with their ids and every amendment of
+        // them is here. (Its seqs are not its indices: only `event(id:)` is asked.)
+        var involvedEvents = History()
+        var last = LogHead.empty
+        try log.readLines(checks: .hashes) { line in
+            guard line.seq <= head.seq else { return false }
+            let amends = try target(of: line).flatMap(UUIDKey.init(validID:))
+            if involved(line.id) || amends.map(involved) == true { involvedEvents.append(try line.event()) }
+            if line.seq == head.seq { last = LogHead(seq: line.seq, hash: line.hash, recorded: line.recorded) }
+            return line.seq < head.seq
+        }
+        guard last == head else { throw Ledger.changedWhileRead(head, last) }
+        return entries(involvedEvents, subject: subject)
+    }
+
     /// One line saying what an event records, from its own data.
     public static func summary(of event: Event, targetSeq: Int? = nil) -> String {
         let d = event.data

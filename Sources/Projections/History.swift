@@ -66,6 +66,13 @@ public struct History: Sendable {
 
     static func isMetaType(_ type: String) -> Bool { metaTypes.contains(type) }
 
+    private static let amendmentTypeNames = [correctedType, retractedType].map { Array($0.utf8) }
+
+    /// Whether a type's bytes name a correction or a retraction.
+    static func isAmendmentType(_ type: UnsafeRawBufferPointer) -> Bool {
+        amendmentTypeNames.contains { $0.count == type.count && $0.elementsEqual(type) }
+    }
+
     /// `isMetaType`, for a type's bytes (no string made).
     static func isMetaType(_ type: UnsafeRawBufferPointer) -> Bool {
         metaTypeNames.contains { $0.count == type.count && $0.elementsEqual(type) }

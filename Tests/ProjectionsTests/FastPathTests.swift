@@ -344,6 +344,43 @@ final class FastPathTests: XCTestCase {
         XCTAssertEqual(closedCases(try view.facts).count, cases.values.count { $0.ended != nil })
     }
 
+    // MARK: the audit trail of one stream or event
+
+    func testTheAuditOfAStreamOrAnEventWithoutTheHistoryIsTheHistorysAtEveryAsOf() throws {
+        let (f, recorded) = try randomLog(seed: 21, batches: 40)
+        let whole = try f.ledger.historyView().history
+        XCTAssertGreaterThan(whole.events.count { $0.event.type == History.correctedType }, 3, "the log holds corrections")
+        XCTAssertGreaterThan(whole.events.count { $0.event.type == History.retractedType }, 1, "the log holds retractions")
+        // Every stream, and the ids of events that are corrected, retracted, or correct or retract others.
+        let streams = Set(whole.events.map(\.event.stream))
+        let amended = whole.events.filter { !$0.correctedBy.isEmpty || $0.retractedBy != nil || $0.event.data["target"] != nil }.map(\.event.id)
+        let subjects = Array(streams).sorted() + amended + [whole.events[0].event.id, "team/none", "00000000-0000-4000-8000-000000000000"]
+        // At the head, and as of a time in the middle (a stream's later events, and later amendments, not yet recorded).
+        for asOf in [nil, recorded[recorded.count / 2]] {
+            let view = try f.ledger.headView(asOf: asOf)
+            let history = try view.history
+            for subject in subjects {
+                XCTAssertEqual(try Audit.entries(of: subject, in: f.log, through: view.head), Audit.entries(history, subject: subject),
+                               "\(subject) as of \(asOf ?? "now")")
+            }
+        }
+
+        // Lines the catalog would refuse, written through the store alone: a correction in
+        // another stream than its target's, and an event reusing a corrected event's id.
+        let target = try XCTUnwrap(whole.events.last { $0.event.type == "staff.hired" }).event
+        _ = try f.log.append { _ in [
+            EventDraft(type: History.correctedType, stream: "elsewhere/x", occurred: "2024-01-01", actor: "forger",
+                       data: J(["target": target.id, "reason": "r", "changes": J(["hoursPerWeek": 1])])),
+            EventDraft(id: target.id, type: "staff.left", stream: "elsewhere/y", occurred: "2024-01-02", actor: "forger", data: J(["person": "p"])),
+            EventDraft(type: History.retractedType, stream: "elsewhere/x", occurred: "2024-01-03", actor: "forger",
+                       data: J(["target": target.id, "reason": "r"])),
+        ] }
+        let view = try f.ledger.headView()
+        for subject in [target.stream, target.id, "elsewhere/x", "elsewhere/y"] {
+            XCTAssertEqual(try Audit.entries(of: subject, in: f.log, through: view.head), Audit.entries(try view.history, subject: subject), subject)
+        }
+    }
+
     // MARK: the KPI checkpoint
 
     func testAWarmKPICheckpointAnswersAsTheColdReplayAndOnlyAtItsHead() throws {

@@ -81,9 +81,11 @@ extension Commands {
 
     static func audit(_ invocation: Invocation) throws -> Int32 {
         let session = Session(invocation)
-        let view = try session.view(.events)
         let subject = invocation.argument("stream-or-id")
-        let entries = Audit.entries(try view.history, subject: subject)
+        // One stream or event needs only the events it involves, not the whole history.
+        let view = try session.view(subject == nil ? .events : .head)
+        let entries = try subject.map { try Audit.entries(of: $0, in: session.ledger().log, through: view.head) }
+            ?? Audit.entries(try view.history, subject: nil)
         if let subject, entries.isEmpty {
             throw CLIFailure.invalidInput("no event with id \(subject) and no stream \(subject) in the log",
                                           hint: "A stream is KIND/KEY, like team/bosteder-peers or handover/case-2021-004.")
