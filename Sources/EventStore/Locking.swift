@@ -6,8 +6,8 @@ import Darwin
 
 /// A mutual-exclusion lock (a pthread mutex), for state that several threads share.
 /// A reference type: the mutex must not move once initialized.
-public final class Lock: @unchecked Sendable {
-    private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
+public class Lock: @unchecked Sendable {
+    let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
 
     public init() {
         mutex.initialize(to: pthread_mutex_t())
@@ -19,39 +19,33 @@ public final class Lock: @unchecked Sendable {
         mutex.deallocate()
     }
 
-    public func lock() { pthread_mutex_lock(mutex) }
-    public func unlock() { pthread_mutex_unlock(mutex) }
+    public final func lock() { pthread_mutex_lock(mutex) }
+    public final func unlock() { pthread_mutex_unlock(mutex) }
 
-    public func withLock<T, E: Error>(_ body: () throws(E) -> T) throws(E) -> T {
+    public final func withLock<T, E: Error>(_ body: () throws(E) -> T) throws(E) -> T {
         lock()
         defer { unlock() }
         return try body()
     }
 }
 
-/// A lock with a condition to wait on (a pthread mutex and condition variable):
-/// `wait()` is called with the lock held, releases it while waiting and holds it again
-/// when it returns.
-public final class ConditionLock: @unchecked Sendable {
-    private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
+/// A lock with a condition to wait on (a pthread condition variable on the lock's
+/// mutex): `wait()` is called with the lock held, releases it while waiting and holds
+/// it again when it returns.
+public final class ConditionLock: Lock, @unchecked Sendable {
     private let condition = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
 
-    public init() {
-        mutex.initialize(to: pthread_mutex_t())
+    public override init() {
         condition.initialize(to: pthread_cond_t())
-        pthread_mutex_init(mutex, nil)
         pthread_cond_init(condition, nil)
+        super.init()
     }
 
     deinit {
         pthread_cond_destroy(condition)
-        pthread_mutex_destroy(mutex)
         condition.deallocate()
-        mutex.deallocate()
     }
 
-    public func lock() { pthread_mutex_lock(mutex) }
-    public func unlock() { pthread_mutex_unlock(mutex) }
     /// Waits until woken (or spuriously): callers loop on their own condition.
     public func wait() { pthread_cond_wait(condition, mutex) }
     public func broadcast() { pthread_cond_broadcast(condition) }

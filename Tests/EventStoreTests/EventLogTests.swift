@@ -9,6 +9,31 @@ final class EventLogTests: TemporaryDirectoryTestCase {
     // MARK: create
 
 
+    func testAWholeFileIsReadToItsEndAlsoWhenItHoldsMoreThanItsSizeSaid() throws {
+        // A regular file; a pipe (size 0) that holds 200 KB, written meanwhile.
+        let path = "\(directory)/whole"
+        let bytes = (0..<300_000).map { UInt8(truncatingIfNeeded: $0 &* 31) }
+        try Data(bytes).write(to: URL(fileURLWithPath: path))
+        let fd = open(path, O_RDONLY)
+        defer { close(fd) }
+        XCTAssertEqual(try WholeFile.read(fd, path: path), bytes)
+
+        var ends: [Int32] = [0, 0]
+        XCTAssertEqual(pipe(&ends), 0)
+        let piped = Array(bytes.prefix(200_000))
+        let writeEnd = ends[1]
+        let writer = Thread {
+            piped.withUnsafeBytes { raw in
+                var sent = 0
+                while sent < raw.count { sent += max(0, Glibc.write(writeEnd, raw.baseAddress! + sent, raw.count - sent)) }
+            }
+            close(writeEnd)
+        }
+        writer.start()
+        XCTAssertEqual(try WholeFile.read(ends[0], path: "pipe"), piped)
+        close(ends[0])
+    }
+
     func testRandomBytesAndIDsComeFreshEachTimeInTheirForms() {
         XCTAssertEqual(RandomBytes.make(16).count, 16)
         XCTAssertEqual(RandomBytes.make(5).count, 5)

@@ -210,17 +210,28 @@ enum FileIO {
     /// Reads `fd` to its end, into one array sized from the file's length (grown for a
     /// pipe, or a file still growing).
     static func readAll(_ fd: Int32, path: String) throws(LogError) -> [UInt8] {
-        // One byte more than the length, to see the end (or a file that grew meanwhile).
-        var result = [UInt8](repeating: 0, count: try size(of: fd, path: path) + 1)
-        var filled = 0
-        while true {
-            if filled == result.count { result.append(contentsOf: repeatElement(0, count: max(65_536, result.count))) }
-            let n = result.withUnsafeMutableBytes { buffer in retryingEINTR { read(fd, buffer.baseAddress! + filled, buffer.count - filled) } }
-            if n < 0 { throw .io(operation: "read", path: path, errno: errno) }
-            if n == 0 { break }
-            filled += n
+        // Read straight into the array's storage, not into zeros written first (an
+        // import reads hundreds of MB). One byte more than the length, to see the end.
+        var failure: Int32 = 0
+        var full = false
+        var result = [UInt8](unsafeUninitializedCapacity: try size(of: fd, path: path) + 1) { buffer, filled in
+            while filled < buffer.count {
+                let n = retryingEINTR { read(fd, buffer.baseAddress! + filled, buffer.count - filled) }
+                if n < 0 { failure = errno }
+                if n <= 0 { return }
+                filled += n
+            }
+            full = true
         }
-        result.removeLast(result.count - filled)
+        // The file grew while it was read: the rest, a block at a time.
+        var block = full ? [UInt8](repeating: 0, count: 65_536) : []
+        while full && failure == 0 {
+            let n = block.withUnsafeMutableBytes { buffer in retryingEINTR { read(fd, buffer.baseAddress!, buffer.count) } }
+            if n < 0 { failure = errno }
+            if n <= 0 { break }
+            result.append(contentsOf: block[..<n])
+        }
+        if failure != 0 { throw .io(operation: "read", path: path, errno: failure) }
         return result
     }
 
