@@ -530,16 +530,9 @@ extension ChainCursor {
         return c
     }
 
-    /// Links a prechecked line to the chain without building its event: the next seq,
-    /// `prev` the hash before it, `recorded` not lower. False (and nothing changed) when
-    /// it does not link; the strict path then names the failure.
-    mutating func linkInPlace(_ c: CanonicalLine, line: UnsafeRawBufferPointer, location: LineLocation) -> Bool {
-        guard links(c, line: line) else { return false }
-        advance(past: c, line: line, location: location)
-        return true
-    }
-
-    /// Whether a prechecked line continues the chain where the cursor stands.
+    /// Whether a prechecked line continues the chain where the cursor stands, without
+    /// building its event: the next seq, `prev` the hash before it, `recorded` not lower.
+    /// When it does not, the strict path names the failure.
     func links(_ c: CanonicalLine, line: UnsafeRawBufferPointer) -> Bool {
         c.seq == position.seq + 1 && ChainCursor.equal(line, c.prev, position.hash)
             && lastRecorded.map({ !ChainCursor.precedes(line, c.recorded, $0) }) ?? true

@@ -107,10 +107,7 @@ public enum Timestamp {
         return Int64(ts.tv_sec) * 1000 + Int64(ts.tv_nsec) / 1_000_000
     }
 
-    static func isValidRecorded(bytes raw: UnsafeRawBufferPointer) -> Bool {
-        let b = raw.bindMemory(to: UInt8.self)
-        return b.count == 24 && b[23] == UInt8(ascii: "Z") && b[19] == UInt8(ascii: ".") && digits(b, 20, 3) != nil && parseDateTime(b) != nil
-    }
+    static func isValidRecorded(bytes raw: UnsafeRawBufferPointer) -> Bool { millis(ofRecorded: raw) != nil }
 
     static func isValidOccurred(bytes raw: UnsafeRawBufferPointer) -> Bool {
         let b = raw.bindMemory(to: UInt8.self)
@@ -127,11 +124,12 @@ public enum Timestamp {
         withUTF8(text) { millis(ofRecorded: UnsafeRawBufferPointer($0)) }
     }
 
-    /// `millis(ofRecorded:)` of a value's bytes.
+    /// `millis(ofRecorded:)` of a value's bytes: `YYYY-MM-DDTHH:MM:SS.mmmZ`, parsed once.
     static func millis(ofRecorded raw: UnsafeRawBufferPointer) -> Int64? {
-        guard isValidRecorded(bytes: raw) else { return nil }
         let b = raw.bindMemory(to: UInt8.self)
-        return parseDateTime(b).map { $0 + Int64(digits(b, 20, 3)!) }
+        guard b.count == 24, b[23] == UInt8(ascii: "Z"), b[19] == UInt8(ascii: "."),
+              let fraction = digits(b, 20, 3), let seconds = parseDateTime(b) else { return nil }
+        return seconds + Int64(fraction)
     }
 
     // MARK: occurred

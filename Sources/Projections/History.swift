@@ -69,13 +69,13 @@ public struct History: Sendable {
     private static let amendmentTypeNames = [correctedType, retractedType].map { Array($0.utf8) }
 
     /// Whether a type's bytes name a correction or a retraction.
-    static func isAmendmentType(_ type: UnsafeRawBufferPointer) -> Bool {
-        amendmentTypeNames.contains { $0.count == type.count && $0.elementsEqual(type) }
-    }
+    static func isAmendmentType(_ type: UnsafeRawBufferPointer) -> Bool { isOne(of: amendmentTypeNames, type) }
 
     /// `isMetaType`, for a type's bytes (no string made).
-    static func isMetaType(_ type: UnsafeRawBufferPointer) -> Bool {
-        metaTypeNames.contains { $0.count == type.count && $0.elementsEqual(type) }
+    static func isMetaType(_ type: UnsafeRawBufferPointer) -> Bool { isOne(of: metaTypeNames, type) }
+
+    private static func isOne(of names: [[UInt8]], _ type: UnsafeRawBufferPointer) -> Bool {
+        names.contains { $0.count == type.count && $0.elementsEqual(type) }
     }
 
     /// Every event in seq order (index = seq − 1).
@@ -146,6 +146,24 @@ public struct History: Sendable {
             }.end
         }
         return (found, end)
+    }
+
+    /// `event(id:in:upToSeq:nil)` for the id of the event at `seq`, in the same one pass:
+    /// what the lines before `seq` make of that id, the event at `seq` replaces (`resolve`).
+    /// Nil for a seq the log does not hold.
+    static func event(atSeq seq: Int, in log: EventLog) throws -> (ResolvedEvent, LogPosition)? {
+        var found: ResolvedEvent?
+        var needle: [UInt8] = []
+        let end = try log.readLines { line in
+            if line.seq == seq {
+                found = ResolvedEvent(try line.event())
+                needle = Array(found!.event.id.utf8)
+            } else if line.seq > seq, needle.withUnsafeBytes({ Bytes.contains(line.bytes, $0) }) {
+                resolve(&found, id: found!.event.id, with: try line.event())
+            }
+            return true
+        }.end
+        return found.map { ($0, end) }
     }
 
     /// Whether every line naming `id` holds its bytes: JSON escapes none of them.

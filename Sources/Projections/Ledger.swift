@@ -1,5 +1,4 @@
 import EventStore
-import Dispatch
 
 /// The log read as the project's record: appends validated against the catalog and the
 /// state at the head, and reads at any `asOf` / `validAt` (SPEC §3–5).
@@ -549,6 +548,15 @@ public struct Ledger: Sendable {
         guard History.isFoundByItsBytes(id) else { return IDLookup(id: id, found: try historyView().history.event(id: id), end: nil) }
         let (found, end) = try History.event(id: id, in: log, upToSeq: nil)
         return IDLookup(id: id, found: found, end: end)
+    }
+
+    /// `lookUp(id:)` of the id of the event at `seq`, in one pass (not one to find the id
+    /// and another to look it up); nil for a seq the log does not hold.
+    public func lookUp(seq: Int) throws -> IDLookup? {
+        guard seq >= 1, let (found, end) = try History.event(atSeq: seq, in: log) else { return nil }
+        // An id that JSON escapes is not found by its bytes; no valid id is one.
+        guard History.isFoundByItsBytes(found.event.id) else { return try lookUp(id: found.event.id) }
+        return IDLookup(id: found.event.id, found: found, end: end)
     }
 
     /// What `lookUp(id:)` found: the event with `id` as corrected by the lines it read,

@@ -29,6 +29,13 @@ final class FastPathTests: XCTestCase {
         for seq in [0, 1, history.events.count / 2, history.events.count, history.events.count + 1] {
             XCTAssertEqual(try f.ledger.event(seq: seq), history.event(seq: seq)?.event, "seq \(seq)")
         }
+        // By seq in one pass: what a lookup of that event's id finds.
+        for seq in 0...(history.events.count + 1) {
+            let bySeq = try f.ledger.lookUp(seq: seq)
+            let expected = history.event(seq: seq).map { history.event(id: $0.event.id) }
+            XCTAssertEqual(bySeq?.found, expected ?? nil, "seq \(seq)")
+            if let bySeq { XCTAssertEqual(bySeq.end, try f.ledger.lookUp(id: bySeq.id).end, "seq \(seq)") }
+        }
     }
 
     func testIDIndexKeepsUUIDsAndOtherStringsApart() {

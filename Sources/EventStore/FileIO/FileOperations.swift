@@ -223,13 +223,15 @@ enum FileIO {
             }
             full = true
         }
-        // The file grew while it was read: the rest, a block at a time.
-        var block = full ? [UInt8](repeating: 0, count: 65_536) : []
-        while full && failure == 0 {
-            let n = block.withUnsafeMutableBytes { buffer in retryingEINTR { read(fd, buffer.baseAddress!, buffer.count) } }
-            if n < 0 { failure = errno }
-            if n <= 0 { break }
-            result.append(contentsOf: block[..<n])
+        if full {
+            // The file grew while it was read (or is a pipe): the rest, a block at a time.
+            var block = [UInt8](repeating: 0, count: 65_536)
+            while failure == 0 {
+                let n = block.withUnsafeMutableBytes { buffer in retryingEINTR { read(fd, buffer.baseAddress!, buffer.count) } }
+                if n < 0 { failure = errno }
+                if n <= 0 { break }
+                result.append(contentsOf: block[..<n])
+            }
         }
         if failure != 0 { throw .io(operation: "read", path: path, errno: failure) }
         return result

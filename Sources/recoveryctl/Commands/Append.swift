@@ -96,8 +96,7 @@ extension Commands {
     private static func resolveTarget(_ invocation: Invocation, session: Session) throws -> (Event, Ledger.IDLookup) {
         guard let given = invocation.argument("id") else { try invocation.usageError("Missing expected argument '<id>'") }
         let ledger = try session.ledger()
-        let id = try Int(given).flatMap { try ledger.event(seq: $0)?.id } ?? given
-        let lookup = try ledger.lookUp(id: id)
+        let lookup = try Int(given).flatMap { try ledger.lookUp(seq: $0) } ?? ledger.lookUp(id: given)
         guard let found = lookup.event else {
             throw CLIFailure.invalidInput("data.target: no event with id or seq \(given) in the log", hint: "'recoveryctl log' lists the events with their seqs.")
         }
