@@ -436,7 +436,7 @@ public struct LogLine {
         return UUIDKey(strict!.id)
     }
 
-    var idString: String { member(\.id, \.id) }
+    public var idString: String { member(\.id, \.id) }
     public var stream: String { member(\.stream, \.stream) }
 
     /// `Event.textReferences`, read in place: what `verify` checks against `attachments/`

@@ -16,71 +16,31 @@ public enum Audit {
     /// Entries for `subject`: an event id (that event, then its corrections and
     /// retraction), or a stream; nil for the whole log.
     public static func entries(_ history: History, subject: String?) -> [AuditEntry] {
-        let selected: [ResolvedEvent]
-        if let subject, let target = history.event(id: subject) {
-            let related = Set(target.correctedBy + (target.retractedBy.map { [$0] } ?? []))
-            selected = history.events.filter { $0.event.seq == target.event.seq || related.contains($0.event.seq) }
-        } else if let subject {
-            selected = history.events.filter { $0.event.stream == subject }
-        } else {
-            selected = history.events
-        }
-        return selected.map { resolved in
-            let targetSeq = resolved.event.data["target"]?.stringValue.flatMap { history.event(id: $0)?.event.seq }
-            return AuditEntry(event: resolved.event, summary: summary(of: resolved.event, targetSeq: targetSeq),
-                              correctedBy: resolved.correctedBy, retractedBy: resolved.retractedBy, targetSeq: targetSeq)
-        }
+        guard let subject else { return entries(EventQuery().answer(from: history)) }
+        let event = EventQuery(.event(id: subject)).answer(from: history)
+        return entries(event.events.isEmpty ? EventQuery(stream: subject).answer(from: history) : event)
     }
 
     /// `entries(history, subject:)` of the history up to `head`, for one stream or
-    /// event id, without that history in memory (a gigabyte for a million events).
-    ///
-    /// A first pass finds the ids the answer involves: those of the stream's events and
-    /// what their corrections and retractions aim at, or the event's and what it aims
-    /// at. A second pass, every line's hash recomputed, keeps only the events with those
-    /// ids and the corrections and retractions of them, resolved by `History`'s rules.
-    /// Every event an entry reads (the selected ones, what they correct, what corrects
-    /// them, each id's latest holder) is kept, so the entries are the whole history's
-    /// (a test compares them). Throws when the log no longer holds `head`.
+    /// event id, without that history in memory (`Ledger.events(_:through:)`). Throws
+    /// when the log no longer holds `head`.
     public static func entries(of subject: String, in log: EventLog, through head: LogHead) throws -> [AuditEntry] {
-        let subjectKey = UUIDKey(validID: subject)
-        var subjectIsID = false
-        var aimedAt = (byID: Set<String>(), byStream: Set<String>())
-        var streamIDs = Set<UUIDKey>()
-        func target(of line: LogLine) throws -> String? {
-            guard line.withType({ History.isAmendmentType($0) }) else { return nil }
-            return try line.event().data["target"]?.stringValue
+        let ledger = Ledger(log: log)
+        // Every id in a log is a UUID (`EventID`): any other subject can only be a stream.
+        if UUIDKey(validID: subject) != nil {
+            let event = try ledger.events(EventQuery(.event(id: subject)), through: head)
+            if !event.events.isEmpty { return entries(event) }
         }
-        try log.readLines { line in
-            guard line.seq <= head.seq else { return false }
-            if let subjectKey, line.id == subjectKey {
-                subjectIsID = true
-                if let aimed = try target(of: line) { aimedAt.byID.insert(aimed) }
-            }
-            if line.stream == subject {
-                streamIDs.insert(line.id)
-                if let aimed = try target(of: line) { aimedAt.byStream.insert(aimed) }
-            }
-            return line.seq < head.seq
-        }
-        let ids = subjectIsID ? Set([subjectKey!]) : streamIDs
-        let aimed = Set((subjectIsID ? aimedAt.byID : aimedAt.byStream).compactMap(UUIDKey.init(validID:)))
-        func involved(_ key: UUIDKey) -> Bool { ids.contains(key) || aimed.contains(key) }
+        return entries(try ledger.events(EventQuery(stream: subject), through: head))
+    }
 
-        // Only the events involved, in seq order: `History`'s rules resolve them as in
-        // the whole history, since every event with their ids and every amendment of
-        // them is here. (Its seqs are not its indices: only `event(id:)` is asked.)
-        var involvedEvents = History()
-        var last = LogHead.empty
-        try log.readLines(checks: .hashes) { line in
-            guard line.seq <= head.seq else { return false }
-            let amends = try target(of: line).flatMap(UUIDKey.init(validID:))
-            if involved(line.id) || amends.map(involved) == true { involvedEvents.append(try line.event()) }
-            if line.seq == head.seq { last = LogHead(seq: line.seq, hash: line.hash, recorded: line.recorded) }
-            return line.seq < head.seq
+    /// An entry for each event of `answer`.
+    public static func entries(_ answer: EventAnswer) -> [AuditEntry] {
+        answer.events.map { resolved in
+            let targetSeq = answer.targetSeq(of: resolved.event)
+            return AuditEntry(event: resolved.event, summary: summary(of: resolved.event, targetSeq: targetSeq),
+                              correctedBy: resolved.correctedBy, retractedBy: resolved.retractedBy, targetSeq: targetSeq)
         }
-        guard last == head else { throw Ledger.changedWhileRead(head, last) }
-        return entries(involvedEvents, subject: subject)
     }
 
     /// One line saying what an event records, from its own data.

@@ -388,6 +388,97 @@ final class FastPathTests: XCTestCase {
         }
     }
 
+    // MARK: the events of `log` and `show`
+
+    func testAQueryWithoutTheHistoryAnswersAsTheHistoryAtEveryAsOf() throws {
+        let (f, recorded) = try randomLog(seed: 22, batches: 40)
+        let whole = try f.ledger.historyView().history
+        XCTAssertGreaterThan(whole.events.count { $0.event.type == History.correctedType }, 3, "the log holds corrections")
+        XCTAssertGreaterThan(whole.events.count { $0.event.type == History.retractedType }, 1, "the log holds retractions")
+        XCTAssertFalse(whole.erasedTexts.isEmpty, "the log erases texts")
+        let events = whole.events.map(\.event)
+        let amended = whole.events.filter { !$0.correctedBy.isEmpty || $0.retractedBy != nil || $0.event.data["target"] != nil }.map(\.event.id)
+        let types = Set(events.map(\.type)).sorted()
+        let streams = Array(Set(events.map(\.stream)).sorted().prefix(12))
+        var queries = [EventQuery(), EventQuery(from: events.count / 2), EventQuery(from: events.count + 1)]
+        queries += types.map { EventQuery(type: $0) } + streams.map { EventQuery(stream: $0) }
+        queries += [EventQuery(from: 20, type: "staff.hired"), EventQuery(type: History.correctedType, stream: streams[0])]
+        // `log --valid-at` (as corrected) and `--limit`.
+        let middle = try XCTUnwrap(History.instant(ofOccurred: events.map(\.occurred).sorted()[events.count / 2], in: f.log.timeZone))
+        let valid = EventQuery.ValidTime(middle, in: f.log.timeZone)
+        queries += [EventQuery(limit: 7), EventQuery(from: 30, limit: 0), EventQuery(type: "staff.hired", limit: 3),
+                    EventQuery(validAt: valid), EventQuery(from: 40, validAt: valid, limit: 9)]
+        // What those filters mean, said another way, on the history.
+        func seqs(_ query: EventQuery) -> [Int] { query.answer(from: whole).events.map(\.event.seq) }
+        let validSeqs = whole.events.filter { History.instant(ofOccurred: $0.occurred, in: f.log.timeZone)! <= middle }.map(\.event.seq)
+        XCTAssertTrue(validSeqs.count > 10 && validSeqs.count < events.count - 10, "the valid time leaves events out")
+        XCTAssertEqual(seqs(EventQuery(validAt: valid)), validSeqs)
+        XCTAssertEqual(seqs(EventQuery(from: 40, validAt: valid, limit: 9)), Array(validSeqs.filter { $0 >= 40 }.prefix(9)))
+        XCTAssertEqual(seqs(EventQuery(type: "staff.hired", limit: 3)), Array(events.filter { $0.type == "staff.hired" }.map(\.seq).prefix(3)))
+        XCTAssertEqual(seqs(EventQuery(from: 30, limit: 0)), [])
+        XCTAssertEqual(seqs(EventQuery(stream: streams[1])), events.filter { $0.stream == streams[1] }.map(\.seq))
+        queries += (amended + [events[0].id, "00000000-0000-4000-8000-000000000000"]).map { EventQuery(.event(id: $0)) }
+        queries += Array(stride(from: 0, through: events.count + 1, by: 17)).map { EventQuery(.eventAt(seq: $0)) }
+        queries += whole.events.filter { !$0.correctedBy.isEmpty || $0.retractedBy != nil }.map { EventQuery(.eventAt(seq: $0.event.seq)) }
+
+        // At the head, and as of a time in the middle (later events and amendments not yet recorded).
+        try assertSameAnswers(f, queries, events.count, "at the head", readTheHistory: false)
+        try assertSameAnswers(f, queries, events.count, "as of the middle", readTheHistory: false, asOf: recorded[recorded.count / 2])
+
+        // Lines the catalog would refuse, written through the store alone. An event reusing
+        // the id of one that nothing amends: `show` and `audit` of that id name the later one.
+        let plain = try XCTUnwrap(whole.events.first { $0.correctedBy.isEmpty && $0.retractedBy == nil && $0.event.data["target"] == nil }).event
+        _ = try f.log.append { _ in [
+            EventDraft(id: plain.id, type: "staff.left", stream: "elsewhere/z", occurred: "2024-01-01", actor: "forger", data: J(["person": "p"])),
+        ] }
+        queries += [EventQuery(.event(id: plain.id)), EventQuery(.eventAt(seq: events.count + 1)), EventQuery(stream: "elsewhere/z")]
+        try assertSameAnswers(f, queries, events.count, "with an id nothing aims at held twice", readTheHistory: false)
+        let reused = try f.ledger.events(EventQuery(.event(id: plain.id)), through: try f.ledger.headView().head)
+        XCTAssertEqual(reused.events.map(\.event.seq), [events.count + 1], "the later event with the id")
+
+        // A fact naming a `target` (of an event nothing amends): only the history knows its seq.
+        _ = try f.log.append { _ in [
+            EventDraft(type: "staff.left", stream: "elsewhere/t", occurred: "2024-01-01", actor: "forger",
+                       data: J(["person": "p", "target": events[3].id])),
+        ] }
+        let naming = EventQuery(stream: "elsewhere/t")
+        let (answer, read) = try f.ledger.answer(naming, through: try f.ledger.headView().head)
+        XCTAssertTrue(read, "a fact naming a target is answered from the history")
+        XCTAssertEqual(answer.targetSeq(of: try XCTUnwrap(answer.events.first).event), 4)
+        queries.append(naming)
+        try assertSameAnswers(f, queries, events.count, "with a fact naming a target", readTheHistory: nil)
+
+        // A correction in another stream than its target's, an event reusing a corrected
+        // event's id (an id aimed at held twice): the history answers.
+        let target = try XCTUnwrap(whole.events.last { $0.event.type == "staff.hired" }).event
+        _ = try f.log.append { _ in [
+            EventDraft(type: History.correctedType, stream: "elsewhere/x", occurred: "2024-01-01", actor: "forger",
+                       data: J(["target": target.id, "reason": "r", "changes": J(["hoursPerWeek": 1])])),
+            EventDraft(id: target.id, type: "staff.left", stream: "elsewhere/y", occurred: "2024-01-02", actor: "forger", data: J(["person": "p"])),
+            EventDraft(type: History.retractedType, stream: "elsewhere/x", occurred: "2024-01-03", actor: "forger",
+                       data: J(["target": target.id, "reason": "r"])),
+        ] }
+        queries += [target.stream, "elsewhere/x", "elsewhere/y"].map { EventQuery(stream: $0) } + [EventQuery(.event(id: target.id))]
+        queries += (events.count + 3...events.count + 5).map { EventQuery(.eventAt(seq: $0)) }
+        try assertSameAnswers(f, queries, events.count, "with an id held twice", readTheHistory: true)
+        try assertSameAnswers(f, queries, events.count, "as of before the forged lines", readTheHistory: false, asOf: recorded[recorded.count / 2])
+    }
+
+    /// `Ledger.events` and the history give the same answer to every query, at `asOf`.
+    private func assertSameAnswers(_ f: LedgerFixture, _ queries: [EventQuery], _ eventCount: Int, _ label: String,
+                                   readTheHistory: Bool?, asOf: String? = nil) throws {
+        let view = try f.ledger.headView(asOf: asOf)
+        let history = try view.history
+        var picked = 0
+        for query in queries {
+            let (answer, read) = try f.ledger.answer(query, through: view.head)
+            XCTAssertEqual(answer, query.answer(from: history), "\(query) \(label)")
+            if let readTheHistory { XCTAssertEqual(read, readTheHistory, "\(query) \(label)") }
+            picked += answer.events.count
+        }
+        XCTAssertGreaterThan(picked, eventCount, "the queries pick events \(label)")
+    }
+
     // MARK: the KPI checkpoint
 
     func testAWarmKPICheckpointAnswersAsTheColdReplayAndOnlyAtItsHead() throws {

@@ -30,18 +30,14 @@ extension Commands {
 
     static func log(_ invocation: Invocation) throws -> Int32 {
         let session = Session(invocation)
-        let view = try session.view(.events)
-        let history = try view.history
         let from = try invocation.integer("from", in: 1...Int.max) ?? 1
         let limit = try invocation.integer("limit", in: 0...Int.max)
-        let type = invocation.value("type")
-        let stream = invocation.value("stream")
-        var selected = history.events.filter { resolved in
-            let event = resolved.event
-            guard event.seq >= from, type.map({ $0 == event.type }) ?? true, stream.map({ $0 == event.stream }) ?? true else { return false }
-            return resolved.isValid(at: view.validAtGiven ? view.validAt : nil, in: view.timeZone)
-        }
-        if let limit { selected = Array(selected.prefix(limit)) }
+        let view = try session.view(.head)
+        // The events the filters pick, not the whole history (see `Ledger.events`).
+        let query = EventQuery(from: from, type: invocation.value("type"), stream: invocation.value("stream"),
+                               validAt: view.validAtGiven ? EventQuery.ValidTime(view.validAt, in: view.timeZone) : nil, limit: limit)
+        let answer = try session.ledger().events(query, through: view.head)
+        let selected = answer.events
         if invocation.json {
             for resolved in selected { session.printJSON(.object(resolved.event.jsonObject())) }
             return ExitStatus.success
@@ -49,7 +45,7 @@ extension Commands {
         var table = Table(["SEQ", "RECORDED", "OCCURRED", "TYPE", "SUMMARY"], alignments: [.right, .left, .left, .left, .left])
         for resolved in selected {
             let event = resolved.event
-            var summary = Audit.summary(of: event, targetSeq: event.data["target"]?.stringValue.flatMap { history.event(id: $0)?.event.seq })
+            var summary = Audit.summary(of: event, targetSeq: answer.targetSeq(of: event))
             if let by = resolved.retractedBy { summary = "[retracted by \(by)] " + summary } else if !resolved.correctedBy.isEmpty { summary = "[corrected] " + summary }
             table.append([String(event.seq), Session.localDate(ofRecorded: event.recorded, zone: view.timeZone, withTime: false), event.occurred, event.type, summary])
         }
@@ -60,15 +56,21 @@ extension Commands {
 
     static func show(_ invocation: Invocation) throws -> Int32 {
         let session = Session(invocation)
-        let view = try session.view(.events)
-        let history = try view.history
         guard let given = invocation.argument("id-or-seq") else { try invocation.usageError("Missing expected argument '<id-or-seq>'") }
-        guard let resolved = Int(given).flatMap({ history.event(seq: $0) }) ?? history.event(id: given) else {
+        let view = try session.view(.head)
+        // The event and what amends it, not the whole history (see `Ledger.events`).
+        let ledger = try session.ledger()
+        var answer = try Int(given).map { try ledger.events(EventQuery(.eventAt(seq: $0)), through: view.head) }
+        // Every id in a log is a UUID (`EventID`): nothing else needs a read.
+        if answer?.events.isEmpty ?? true, UUIDKey(validID: given) != nil {
+            answer = try ledger.events(EventQuery(.event(id: given)), through: view.head)
+        }
+        guard let answer, let resolved = answer.events.first else {
             throw CLIFailure.invalidInput("no event with id or seq \(given) in the log" + (view.asOf != nil ? " as of \(invocation.asOf!)" : ""),
                                           hint: "'recoveryctl log' lists the events with their seqs.")
         }
-        let log = try session.openLog()
-        let related = (resolved.correctedBy + (resolved.retractedBy.map { [$0] } ?? [])).compactMap { history.event(seq: $0)?.event }
+        let log = ledger.log
+        let related = answer.events.dropFirst().map(\.event)
         if invocation.json {
             session.printJSON(.object(JSONObject([
                 "event": .object(resolved.event.jsonObject()),
@@ -87,13 +89,13 @@ extension Commands {
             ("actor", event.actor),
         ]
         if let source = event.source { lines.append(("source", source)) }
-        lines.append(("summary", Audit.summary(of: event, targetSeq: event.data["target"]?.stringValue.flatMap { history.event(id: $0)?.event.seq })))
+        lines.append(("summary", Audit.summary(of: event, targetSeq: answer.targetSeq(of: event))))
         for (key, value) in event.data.members {
             var text = CanonicalJSON.string(value)
             if case .string(let reference) = value, EventLog.isTextReference(reference) {
                 switch log.readText(reference) {
                 case .text(let body): text = "\(reference)\n" + body.split(separator: "\n", omittingEmptySubsequences: false).map { "    │ \($0)" }.joined(separator: "\n")
-                case .missing: text = "\(reference) " + (history.erasedTexts.contains(reference) ? "(erased)" : "(MISSING: run 'recoveryctl verify')")
+                case .missing: text = "\(reference) " + (answer.erasedTexts.contains(reference) ? "(erased)" : "(MISSING: run 'recoveryctl verify')")
                 case .altered: text = "\(reference) (ALTERED: run 'recoveryctl verify')"
                 }
             }

@@ -1,0 +1,215 @@
+import EventStore
+
+/// Which events `log`, `show` and `audit` read from the history: all of them (from a
+/// seq on, of one type or stream), or one event with the corrections and retractions
+/// applied to it.
+public struct EventQuery: Sendable, Equatable {
+    public enum Subject: Sendable, Equatable {
+        case events
+        /// The event `History.event(id:)` gives (the latest with the id), and what amends it.
+        case event(id: String)
+        /// The event at the seq, and what amends it.
+        case eventAt(seq: Int)
+    }
+
+    /// A valid time: an instant (milliseconds) and the zone its plain dates are read in.
+    public struct ValidTime: Sendable, Equatable {
+        public var instant: Int64
+        public var zone: ZoneRules
+
+        public init(_ instant: Int64, in zone: ZoneRules) {
+            self.instant = instant
+            self.zone = zone
+        }
+    }
+
+    public var subject: Subject
+    public var from: Int
+    public var type: String?
+    public var stream: String?
+    /// Only the events valid then, as corrected (`ResolvedEvent.isValid`); nil: all.
+    public var validAt: ValidTime?
+    /// The first this many of the events that pass; nil: all.
+    public var limit: Int?
+
+    public init(_ subject: Subject = .events, from: Int = 1, type: String? = nil, stream: String? = nil,
+                validAt: ValidTime? = nil, limit: Int? = nil) {
+        self.subject = subject
+        self.from = from
+        self.type = type
+        self.stream = stream
+        self.validAt = validAt
+        self.limit = limit
+    }
+
+    /// Whether an event this query reads through its subject passes its other filters.
+    func passes(seq: Int, type: () -> String, stream: () -> String) -> Bool {
+        seq >= from && self.type.map { $0 == type() } ?? true && self.stream.map { $0 == stream() } ?? true
+    }
+
+    func passes(_ resolved: ResolvedEvent) -> Bool {
+        let event = resolved.event
+        return passes(seq: event.seq, type: { event.type }, stream: { event.stream })
+            && validAt.map { resolved.isValid(at: $0.instant, in: $0.zone) } ?? true
+    }
+
+    /// The events of `picked` that pass, up to the limit.
+    func kept(_ picked: [ResolvedEvent]) -> [ResolvedEvent] {
+        let passing = picked.filter(passes)
+        return limit.map { Array(passing.prefix($0)) } ?? passing
+    }
+
+    /// The answer the whole history gives.
+    public func answer(from history: History) -> EventAnswer {
+        let picked: [ResolvedEvent]
+        switch subject {
+        case .events:
+            picked = history.events
+        case .event(let id):
+            picked = history.event(id: id).map { EventQuery.withItsAmendments($0, in: history.events) } ?? []
+        case .eventAt(let seq):
+            picked = history.event(seq: seq).map { EventQuery.withItsAmendments($0, in: history.events) } ?? []
+        }
+        let events = kept(picked)
+        return EventAnswer(events: events, targetSeqs: EventAnswer.seqs(ofTargetsOf: events) { history.event(id: $0)?.event.seq },
+                           erasedTexts: history.erasedTexts)
+    }
+
+    /// `target` and the events among `candidates` that correct or retract it, in seq order.
+    static func withItsAmendments(_ target: ResolvedEvent, in candidates: some Sequence<ResolvedEvent>) -> [ResolvedEvent] {
+        let related = Set(target.correctedBy + (target.retractedBy.map { [$0] } ?? []))
+        return candidates.filter { $0.event.seq == target.event.seq || related.contains($0.event.seq) }
+    }
+}
+
+/// What an `EventQuery` found: its events in seq order, as the history resolves them.
+public struct EventAnswer: Sendable, Equatable {
+    public var events: [ResolvedEvent]
+    /// The seq of the event each `data.target` of those events names (the latest with
+    /// that id); absent when the log holds none.
+    var targetSeqs: [String: Int]
+    /// Every text a `text.erased` erased (`History.erasedTexts`).
+    public var erasedTexts: Set<String>
+
+    /// The seq `seq(of:)` gives for each `target` the events name.
+    static func seqs(ofTargetsOf events: [ResolvedEvent], _ seq: (String) -> Int?) -> [String: Int] {
+        var seqs: [String: Int] = [:]
+        for target in events.compactMap({ $0.event.data["target"]?.stringValue }) { seqs[target] = seq(target) }
+        return seqs
+    }
+
+    /// For a correction or retraction (any event whose data names a `target`): the seq of
+    /// the event it aims at; nil when there is none.
+    public func targetSeq(of event: Event) -> Int? {
+        event.data["target"]?.stringValue.flatMap { targetSeqs[$0] }
+    }
+}
+
+extension Ledger {
+    /// `query.answer(from:)` of the history up to `head` (a head the log held, such as
+    /// `headView`'s), without that history in memory: a gigabyte for a million events.
+    ///
+    /// Two passes. The first finds the corrections and retractions (`Amendments.find`,
+    /// on every core, unchecked). The second recomputes every line's hash, keeps the
+    /// events the query picks, and applies to each the amendments recorded after it;
+    /// it also notes which lines hold an id that something aims at, and checks that it
+    /// met the first pass's amendments, byte for byte.
+    ///
+    /// That resolves each event as `History` does when every id aimed at is held by one
+    /// event at most, and nothing but a correction or retraction names a `target`: the
+    /// catalog allows nothing else. A forged log that breaks this is answered from the
+    /// whole history instead.
+    ///
+    /// - Throws: `LogError` when the log is damaged or no longer holds `head`.
+    public func events(_ query: EventQuery, through head: LogHead) throws -> EventAnswer {
+        try answer(query, through: head).answer
+    }
+
+    /// `events(_:through:)`, and whether it read the whole history.
+    func answer(_ query: EventQuery, through head: LogHead) throws -> (answer: EventAnswer, readTheHistory: Bool) {
+        let amendments = try Amendments.find(in: log)
+        let counted = amendments.all.filter { $0.seq <= head.seq }
+        func amendmentSeqs(aimingAt id: String) -> Set<Int> {
+            Set(((amendments.corrections[id] ?? []) + (amendments.retractions[id] ?? [])).map(\.seq))
+        }
+        var picked: [ResolvedEvent] = []
+        var holders: [String: [Int]] = [:]
+        var metAmendments: [String] = []
+        var erasedTexts = Set<String>()
+        var onlyAmendmentsTarget = true
+        // The limit is reached: the lines after are still read, for what they aim at.
+        var full = false
+        var last = LogHead.empty
+        // An event subject's own id, and the seqs of what aims at it (known at the start
+        // for an id, once the seq is reached for a seq).
+        var subjectID: String?
+        var aimingAtSubject = Set<Int>()
+        var subjectKey: UUIDKey?
+        if case .event(let id) = query.subject {
+            subjectID = id
+            subjectKey = UUIDKey(id)
+            aimingAtSubject = amendmentSeqs(aimingAt: id)
+        }
+
+        try log.readLines(checks: .hashes) { line in
+            guard line.seq <= head.seq else { return false }
+            if line.seq == head.seq { last = LogHead(seq: line.seq, hash: line.hash, recorded: line.recorded) }
+            if amendments.targets.contains(line.id) { holders[line.idString, default: []].append(line.seq) }
+            let (isAmendment, isErasure) = line.withType { type in
+                (History.isAmendmentType(type), type.elementsEqual(EventLog.textErasedType.utf8))
+            }
+            if isAmendment { metAmendments.append(line.hash) }
+            if isErasure, case .string(let reference)? = try line.event().data["ref"] { erasedTexts.insert(reference) }
+
+            let picks: Bool
+            switch query.subject {
+            case .events:
+                picks = !full && query.passes(seq: line.seq, type: { line.withType { String(decoding: $0, as: UTF8.self) } }, stream: { line.stream })
+            case .event(let id):
+                // The 16 bytes first: a string is made only for a line that may hold the id.
+                if line.id == subjectKey, line.idString == id {
+                    // A later event with the id replaces the one before (`History.event(id:)`).
+                    picked.removeAll { $0.event.id == id }
+                    picks = true
+                } else {
+                    picks = aimingAtSubject.contains(line.seq)
+                }
+            case .eventAt(let seq):
+                if line.seq == seq {
+                    subjectID = line.idString
+                    aimingAtSubject = amendmentSeqs(aimingAt: line.idString)
+                }
+                picks = line.seq == seq || aimingAtSubject.contains(line.seq)
+            }
+            guard picks else { return line.seq < head.seq }
+            let event = try line.event()
+            if !isAmendment, event.data["target"] != nil { onlyAmendmentsTarget = false }
+            var resolved = ResolvedEvent(event)
+            for correction in amendments.corrections[event.id] ?? [] where correction.seq > event.seq && correction.seq <= head.seq {
+                resolved.apply(correction: correction)
+            }
+            for retraction in amendments.retractions[event.id] ?? [] where retraction.seq > event.seq && retraction.seq <= head.seq {
+                resolved.apply(retractionAt: retraction.seq)
+            }
+            if query.subject == .events {
+                if query.passes(resolved) { picked.append(resolved) }
+                if let limit = query.limit, picked.count >= limit { full = true }
+            } else {
+                picked.append(resolved)
+            }
+            return line.seq < head.seq
+        }
+        guard last == head else { throw Ledger.changedWhileRead(head, last) }
+
+        guard onlyAmendmentsTarget, holders.values.allSatisfy({ $0.count == 1 }), counted.map(\.hash) == metAmendments else {
+            return (query.answer(from: try Ledger.history(of: log, asOf: nil, through: head)), true)
+        }
+        if let subjectID, query.subject != .events {
+            // The subject and what was applied to it: an amendment aiming at its id from
+            // before it was recorded applies to nothing.
+            picked = picked.first { $0.event.id == subjectID }.map { EventQuery.withItsAmendments($0, in: picked) } ?? []
+        }
+        let events = query.kept(picked)
+        return (EventAnswer(events: events, targetSeqs: EventAnswer.seqs(ofTargetsOf: events) { holders[$0]?.first }, erasedTexts: erasedTexts), false)
+    }
+}
