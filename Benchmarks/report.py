@@ -1,11 +1,11 @@
 #!/usr/bin/env python3
 """Turns the measurements of Benchmarks/run.sh into one table and BENCHMARKS.md.
 
-    report.py RESULTS.jsonl BENCHMARKS.md LARGEST_SIZE
+    report.py RESULTS.jsonl BENCHMARKS.md JUDGED_SIZE
 
 RESULTS.jsonl holds one object per measurement: name, size, median/min/max seconds,
 runs, rssKB (peak resident memory of one more run). The targets are those of issue 6,
-judged on the largest log. Benchmarks/PROFILE.md (what the profiles showed) is copied
+judged on the log JUDGED_SIZE names (1m; a larger one shows how the costs grow). Benchmarks/PROFILE.md (what the profiles showed) is copied
 in after the table.
 """
 import datetime
@@ -60,7 +60,7 @@ def machine():
     return model, cores, memory
 
 
-def main(results_path, out_path, largest):
+def main(results_path, out_path, judged):
     results = load(results_path)
     sizes = [s for s in ORDER if any(k[1] == s for k in results)]
     names = []
@@ -121,8 +121,8 @@ def main(results_path, out_path, largest):
         rlines.append(f"| {name} | " + " | ".join(cells) + " |")
     ratios = "\n".join(rlines)
 
-    # The targets of issue 6, on the largest log.
-    L = largest
+    # The targets of issue 6, on the judged log (1m; run.sh passes it).
+    L = judged
     mid = "100k" if "100k" in sizes else sizes[0]
     targets = []
 
@@ -153,12 +153,16 @@ def main(results_path, out_path, largest):
         ok = m_large is not None and m_large < 100 * 1024 and m_mid is not None and m_large <= 1.5 * m_mid
         target(f"peak memory of {name} under 100 MB, flat from {mid} to {L}", m_large, ok,
                f"{fmt_mb(m_mid)} at {mid}, {fmt_mb(m_large)} at {L}")
+    # Linear up to the judged log, and beyond it where a larger one was measured.
+    larger = [s for s in sizes if counts[s] >= counts[L]]
     per = []
     for name in ["kpi (cold)", "verify", "import"]:
-        a, b = median(name, mid), median(name, L)
-        if a and b:
-            per.append(f"{name} {b / a / (counts[L] / counts[mid]):.2f}")
-    target(f"every cost linear in the log's length (time per event at {L} ÷ at {mid}; 1.00 is linear)", per or None,
+        for s in larger:
+            a, b = median(name, mid), median(name, s)
+            if a and b:
+                per.append(f"{name} {'' if s == L else s + ' '}{b / a / (counts[s] / counts[mid]):.2f}")
+    beyond = "".join(f" (and at {s})" for s in larger if s != L)
+    target(f"every cost linear in the log's length (time per event at {L}{beyond} ÷ at {mid}; 1.00 is linear)", per or None,
            all(float(p.split()[-1]) <= 1.3 for p in per), ", ".join(per))
 
     model, cores, memory = machine()

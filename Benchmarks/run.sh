@@ -179,24 +179,27 @@ for size in $sizes; do
     rm -rf "$work" "$db.import" "$db.import-wal" "$db.import-shm"
 done
 
-# --- 5. time travel on the largest log --------------------------------------
-largest=${sizes##* }
-dir=$data/log-$largest
-middle=$(( $(count_of "$largest") / 2 ))
+# --- 5. time travel on the 1M log --------------------------------------------
+# The targets are the issue's, on the 1M log; 3M (--with-3m) shows how the costs grow
+# beyond it. Without 1m among the sizes, the largest stands in.
+judged=${sizes##* }
+case " $sizes " in *" 1m "*) judged=1m ;; esac
+dir=$data/log-$judged
+middle=$(( $(count_of "$judged") / 2 ))
 asof=$(cat "$dir"/events-*.jsonl | sed -n "${middle}p" | jq -r .recorded)
-echo "== $largest: time travel (--as-of $asof, the recorded time of seq $middle)" >&2
-measure "kpi --as-of middle" "$largest" "$recoveryctl --log $dir kpi --json --as-of $asof >/dev/null"
-measure "kpi --valid-at 2022-06-30" "$largest" "$recoveryctl --log $dir kpi --json --valid-at 2022-06-30 >/dev/null"
+echo "== $judged: time travel (--as-of $asof, the recorded time of seq $middle)" >&2
+measure "kpi --as-of middle" "$judged" "$recoveryctl --log $dir kpi --json --as-of $asof >/dev/null"
+measure "kpi --valid-at 2022-06-30" "$judged" "$recoveryctl --log $dir kpi --json --valid-at 2022-06-30 >/dev/null"
 
 # What starting the process costs, the floor under one append: ours (the Swift runtime
 # linked into the release binary, no Foundation) and sqlite3's.
-measure "process start" "$largest" "$recoveryctl --version >/dev/null"
-measure "sqlite3 start" "$largest" "sqlite3 :memory: 'select 1' >/dev/null"
+measure "process start" "$judged" "$recoveryctl --version >/dev/null"
+measure "sqlite3 start" "$judged" "sqlite3 :memory: 'select 1' >/dev/null"
 
 # The imported logs, deleted once nothing is measured any more (see the imports above).
 rm -rf "$imports"
 
 # --- the table --------------------------------------------------------------
 if [ $report = 1 ]; then
-    python3 "$root/Benchmarks/report.py" "$results" "$root/BENCHMARKS.md" "$largest"
+    python3 "$root/Benchmarks/report.py" "$results" "$root/BENCHMARKS.md" "$judged"
 fi
