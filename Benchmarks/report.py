@@ -94,6 +94,7 @@ def main(results_path, out_path, judged):
         ("kpi (cold) ÷ wc -l", "kpi (cold)", "wc -l"),
         ("verify ÷ sha256sum", "verify", "sha256sum"),
         ("verify (portable SHA-256) ÷ sha256sum", "verify (portable SHA-256)", "sha256sum"),
+        ("verify (checkpoint beside) ÷ sha256sum", "verify (checkpoint beside)", "sha256sum"),
         ("append ÷ sqlite3 insert", "append", "sqlite3 insert"),
         ("process start ÷ sqlite3 start", "process start", "sqlite3 start"),
         ("import ÷ python sqlite3 import", "import", "python sqlite3 import"),
@@ -217,6 +218,9 @@ run (`/usr/bin/time -v`).
   every attachment hashed. Every SHA-256 of ours runs on the CPU's SHA extensions where
   CPUID reports them (`recoveryctl --version` says so); **verify (portable SHA-256)** is
   the same with `RECOVERY_SHA256=portable`, what a CPU without them gets.
+  **verify (checkpoint beside)**: `verify` of the append's copy of the log, with the
+  `checkpoint.bin` an append leaves, which `verify` compares with a replay of the log (as
+  on any log in use).
 - **append**: one `recoveryctl append attendance.counted …` on a copy of the log (lock,
   tail check, checkpoint, validation, write, fsync). **sqlite3 insert**: one `sqlite3`
   command-line insert with `PRAGMA synchronous=FULL` into a WAL database holding the

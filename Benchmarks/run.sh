@@ -152,6 +152,9 @@ for size in $sizes; do
     # The first append after a copy reads the whole log once and writes the checkpoint.
     "$recoveryctl" --log "$work" append attendance.counted offer=bench venue="$unit" period=2025-Q4 contacts=1 >/dev/null
     measure "append" "$size" "$recoveryctl --log $work append attendance.counted offer=bench venue=$unit period=2025-Q4 contacts=1 >/dev/null"
+    # What an auditor's verify meets on a log in use: the checkpoint an append leaves,
+    # which verify compares with a replay of the log.
+    measure "verify (checkpoint beside)" "$size" "$recoveryctl --log $work verify >/dev/null"
     # Without the validation checkpoint (deleted, or never written): the append reads the whole log.
     measure "append (no checkpoint)" "$size" "$recoveryctl --log $work append attendance.counted offer=bench venue=$unit period=2025-Q4 contacts=1 >/dev/null" \
         "rm -f $work/checkpoint.bin" "$(( runs < 3 ? runs : 3 ))" 0

@@ -437,6 +437,11 @@ public struct LogLine {
     }
 
     public var idString: String { member(\.id, \.id) }
+
+    /// Where the log stands just after this line, as a read that ends there reports it.
+    public var positionAfter: LogPosition {
+        LogPosition(segment: location.segment, offset: location.offset + location.length, linesBefore: location.line, seq: seq, hash: hash)
+    }
     public var stream: String { member(\.stream, \.stream) }
 
     /// `Event.textReferences`, read in place: what `verify` checks against `attachments/`

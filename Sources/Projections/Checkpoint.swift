@@ -117,22 +117,40 @@ extension Ledger {
         case deleted
     }
 
-    /// Compares the checkpoint with a full replay at its position; deletes it when it
-    /// differs, so no append validates against it.
-    public func checkCheckpoint() throws -> CheckpointStatus {
+    /// `EventLog.verify`, and, when the log passes, the checkpoint compared with the
+    /// state a replay of the log gives at its position: deleted when it differs, so no
+    /// append validates against it. The replay folds the lines as the one checked pass
+    /// reads them (after a first pass for the retractions), not in a second pass.
+    public func verify(expectHead: LogHead? = nil) throws -> (report: VerifyReport, checkpoint: CheckpointStatus?) {
+        let stored = log.hasDerivedFile(Checkpoint.fileName) ? Checkpoint.load(log) : nil
+        var replayed = ValidationContext()
+        var pass = try stored.map { try ValidationContext.ReplayPass(replayed, log, upTo: $0.position.seq) }
+        var end: LogPosition?
+        var replayFailed = false
+        let report = try log.verify(expectHead: expectHead, alsoEach: stored.map { stored in { line in
+            guard !replayFailed, line.seq <= stored.position.seq else { return }
+            do {
+                try replayed.absorb(line, in: &pass!)
+                if line.seq == stored.position.seq { end = line.positionAfter }
+            } catch {
+                replayFailed = true
+            }
+        } })
+        guard report.ok else { return (report, nil) }
         // Rows kept for `kpi` are not checked here (that is a whole KPI computation):
         // after a verify, the next `kpi` computes them again from the verified log.
         try? log.removeDerivedFile(KPICheckpoint.fileName)
-        guard log.hasDerivedFile(Checkpoint.fileName) else { return .absent }
-        if let stored = Checkpoint.load(log) {
-            var replayed = ValidationContext()
-            // Right after `verify` hashed every line: the replay need not hash them again.
-            try replayed.catchUp(log, upTo: stored.position.seq, checks: [])
-            if replayed.checkpoint == stored { return .matches }
+        guard log.hasDerivedFile(Checkpoint.fileName) else { return (report, .absent) }
+        if let stored, let pass, let end, !replayFailed {
+            try replayed.finish(pass, at: end, log)
+            if replayed.checkpoint == stored { return (report, .matches) }
         }
         try log.removeDerivedFile(Checkpoint.fileName)
-        return .deleted
+        return (report, .deleted)
     }
+
+    /// What `verify` makes of the checkpoint; nil when the log fails `verify`.
+    public func checkCheckpoint() throws -> CheckpointStatus? { try verify().checkpoint }
 }
 
 /// The KPI rows of the whole log at its head, kept in `kpi-checkpoint.json` beside it

@@ -81,39 +81,60 @@ struct ValidationContext: Sendable {
     /// compares a checkpoint with a replay of lines it has just hashed; a writer hashes.
     mutating func catchUp(_ log: EventLog, upTo last: Int, checks: ReadChecks = .hashes) throws {
         guard position.seq < last else { return }
-        // Reading from the start, learn first what the retractions undo (a cheap byte
-        // search, see `Amendments`), so that the one pass leaves their targets out
-        // instead of folding everything again at the end.
-        let retractedAhead = position.seq == 0 && history == nil ? try Amendments.retracted(in: log, upTo: last) : []
-        var leftOut = Set<UUIDKey>()
-        var refold = false
+        var pass = try ReplayPass(self, log, upTo: last)
         // A writer recomputes the hashes: it appends after no damage it could have seen.
-        // Lines are read in place; an event is built only when the history is kept.
         let summary = try log.readLines(from: position, checks: checks) { line in
-            let event = history == nil ? nil : try line.event()
-            if let event { history!.append(event) }
-            note(stream: line.stream, texts: try line.textReferences())
-            // A correction changes nothing validation reads (see `ValidationState`); a
-            // retraction may undo what an earlier event folded in.
-            let (kind, meta) = line.factKind
-            if meta {
-                // A retraction whose target this pass left out changes nothing more.
-                if line.withType({ $0.elementsEqual(History.retractedType.utf8) }), try !leftOut.contains(UUIDKey((event ?? line.event()).data["target"]?.stringValue ?? "")) { refold = true }
-            } else if !refold {
-                if retractedAhead.contains(line.id) {
-                    leftOut.insert(line.id)
-                } else if let fact = LineFact(line, kind: kind) {
-                    state.apply(fact)
-                } else {
-                    state.apply(ResolvedEvent(try event ?? line.event()))
-                }
-            }
-            eventsSinceCheckpoint += 1
+            try absorb(line, in: &pass)
             return line.seq < last
         }
-        position = summary.end
+        try finish(pass, at: summary.end, log)
+    }
+
+    /// What a pass that folds lines in (`absorb`) carries from line to line.
+    struct ReplayPass {
+        /// From the start, what the retractions up to the end of the pass undo (a cheap
+        /// byte search, see `Amendments`): the pass leaves their targets out instead of
+        /// folding everything again at the end.
+        let retractedAhead: Set<UUIDKey>
+        var leftOut = Set<UUIDKey>()
+        /// A retraction undid something folded in: fold everything again at the end.
+        var refold = false
+
+        init(_ context: ValidationContext, _ log: EventLog, upTo last: Int) throws {
+            retractedAhead = context.position.seq == 0 && context.history == nil ? try Amendments.retracted(in: log, upTo: last) : []
+        }
+    }
+
+    /// Folds in the line after `position`, read in place (an event is built only when
+    /// the history is kept).
+    mutating func absorb(_ line: LogLine, in pass: inout ReplayPass) throws {
+        let event = history == nil ? nil : try line.event()
+        if let event { history!.append(event) }
+        note(stream: line.stream, texts: try line.textReferences())
+        // A correction changes nothing validation reads (see `ValidationState`); a
+        // retraction may undo what an earlier event folded in.
+        let (kind, meta) = line.factKind
+        if meta {
+            // A retraction whose target this pass left out changes nothing more.
+            if line.withType({ $0.elementsEqual(History.retractedType.utf8) }),
+               try !pass.leftOut.contains(UUIDKey((event ?? line.event()).data["target"]?.stringValue ?? "")) { pass.refold = true }
+        } else if !pass.refold {
+            if pass.retractedAhead.contains(line.id) {
+                pass.leftOut.insert(line.id)
+            } else if let fact = LineFact(line, kind: kind) {
+                state.apply(fact)
+            } else {
+                state.apply(ResolvedEvent(try event ?? line.event()))
+            }
+        }
+        eventsSinceCheckpoint += 1
+    }
+
+    /// Ends a pass of `absorb` that read up to `end`.
+    mutating func finish(_ pass: ReplayPass, at end: LogPosition, _ log: EventLog) throws {
+        position = end
         foundByID = [:]
-        if refold { try refoldState(log) }
+        if pass.refold { try refoldState(log) }
     }
 
     private mutating func note(_ event: Event) { note(stream: event.stream, texts: event.textReferences) }

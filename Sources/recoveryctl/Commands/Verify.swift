@@ -11,7 +11,7 @@ extension Commands {
             }
             expected = head
         }
-        let report = try session.openLog().verify(expectHead: expected)
+        let (report, checkpoint) = try session.ledger().verify(expectHead: expected)
         if invocation.json {
             session.printJSON(.object(JSONObject([
                 "ok": .bool(report.ok), "events": .integer(report.events), "head": .string(report.head.description),
@@ -26,7 +26,7 @@ extension Commands {
             if let expected { line += "; the seal \(expected.seq):\(expected.hash.prefix(12))… is in the log" }
             Output.writeLine(line)
         }
-        if report.ok, case .deleted = try Ledger(log: session.openLog()).checkCheckpoint() {
+        if checkpoint == .deleted {
             Output.writeLine("Note: \(Checkpoint.fileName) did not match a full replay of the log; it was deleted and will be rebuilt by the next append.", to: .stderr)
         }
         if let failure = report.failure {
