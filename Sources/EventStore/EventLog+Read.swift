@@ -373,17 +373,28 @@ public enum Bytes {
         contains(haystack, UnsafeRawBufferPointer(start: needle.utf8Start, count: needle.utf8CodeUnitCount))
     }
 
+    /// Where `needle` first occurs in `haystack` at or after `from`.
+    static func firstRange(of needle: StaticString, in haystack: UnsafeRawBufferPointer, from: Int) -> Range<Int>? {
+        firstRange(of: UnsafeRawBufferPointer(start: needle.utf8Start, count: needle.utf8CodeUnitCount), in: haystack, from: from)
+    }
+
     /// Whether `needle` occurs in `haystack`.
     public static func contains(_ haystack: UnsafeRawBufferPointer, _ needle: UnsafeRawBufferPointer) -> Bool {
+        needle.isEmpty || firstRange(of: needle, in: haystack, from: 0) != nil
+    }
+
+    /// `memchr` for the needle's first byte, then `memcmp`.
+    private static func firstRange(of needle: UnsafeRawBufferPointer, in haystack: UnsafeRawBufferPointer, from start: Int) -> Range<Int>? {
         let n = needle.count
-        guard n > 0, haystack.count >= n, let base = haystack.baseAddress, let first = needle.baseAddress else { return n == 0 }
-        var from = 0
+        guard n > 0, let base = haystack.baseAddress, let first = needle.baseAddress else { return nil }
+        var from = start
         while from + n <= haystack.count {
-            guard let found = memchr(base + from, Int32(needle[0]), haystack.count - n + 1 - from) else { return false }
-            if memcmp(found, first, n) == 0 { return true }
-            from = base.distance(to: UnsafeRawPointer(found)) + 1
+            guard let found = memchr(base + from, Int32(needle[0]), haystack.count - n + 1 - from) else { return nil }
+            let at = base.distance(to: UnsafeRawPointer(found))
+            if memcmp(found, first, n) == 0 { return at..<(at + n) }
+            from = at + 1
         }
-        return false
+        return nil
     }
 }
 

@@ -20,15 +20,17 @@ extension EventLog {
     /// Reports the first failure with seq, file and line rather than throwing it; throws
     /// only when the log cannot be read at all (`.io`, `.notALog`).
     ///
-    /// Complexity: one pass over the log; memory grows with the number of ids (16 bytes
-    /// each) and text references, not with the size of the events. `alsoEach` sees
-    /// every line once it passed, in order, for a caller that folds the log as it is
-    /// checked.
+    /// Complexity: one pass over the log, and a second over the raw lines only when an
+    /// id may have been used before (see `IDFilter`; rare). Memory grows with the
+    /// number of ids (8 bytes each, at least 8 MiB in all) and text references, not
+    /// with the size of the events. `alsoEach` sees every line once it passed, in order,
+    /// for a caller that folds the log as it is checked.
     public func verify(expectHead: LogHead? = nil, alsoEach: ((LogLine) -> Void)? = nil) throws -> VerifyReport {
         var report = VerifyReport(events: 0, head: .empty, tornTail: nil, erasedTexts: 0, failure: nil)
-        var ids = Set<UUIDKey>()
-        // About one id per 300 bytes of log: growing the set was a tenth of the time.
-        ids.reserveCapacity(((try? bytesToRead(from: .start)) ?? 0) / 300)
+        // About one id per 300 bytes of log.
+        var ids = IDFilter(expectedIDs: ((try? bytesToRead(from: .start)) ?? 0) / 300)
+        // Where an id the filter may have seen before was used: checked exactly after the pass.
+        var mayBeReused: [(id: UUIDKey, place: LogPlace)] = []
         var textReferences: [(reference: String, place: LogPlace)] = []
         var erased = Set<String>()
         var sealedHashMatches: Bool?
@@ -40,9 +42,7 @@ extension EventLog {
             // cores, linked in order); this thread also proves the ids unique.
             let summary = try readLines(checks: .hashes) { line in
                 var place: LogPlace { LogPlace(seq: line.seq, file: line.location.file, line: line.location.line) }
-                guard ids.insert(line.id).inserted else {
-                    throw LogError.integrity(IntegrityFailure(place: place, reason: "id \(line.idString) was already used by an earlier event"))
-                }
+                if !ids.insert(line.id) { mayBeReused.append((line.id, place)) }
                 let (reference, erasedReference) = try line.textReferences()
                 if let reference { textReferences.append((reference, place)) }
                 if let erasedReference { erased.insert(erasedReference) }
@@ -59,9 +59,17 @@ extension EventLog {
             report.tornTail = summary.tornTail
         } catch LogError.integrity(let failure) {
             report.failure = failure
+        }
+        // An id used again fails where it was used again, when that comes before what the pass found.
+        if let reused = try firstReused(mayBeReused), reused.place.seq < report.failure?.place.seq ?? Int.max {
+            report.failure = IntegrityFailure(place: reused.place, reason: "id \(reused.id) was already used by an earlier event")
+            report.events = reused.place.seq - 1
+        }
+        if report.failure != nil {
             // The head the lines before the failure reached: read again, since no line's
             // hash is made into a string while all goes well.
             report.head = head(after: report.events)
+            report.tornTail = nil
             return report
         }
 
@@ -91,6 +99,36 @@ extension EventLog {
 }
 
 extension EventLog {
+    /// Of `candidates` (where an id was used, in seq order, each in a line that passed
+    /// `verify`), the first whose id an earlier line holds, with that id. One pass over
+    /// the raw lines up to the last candidate reads the `id` of only the lines whose
+    /// bytes hold one of theirs after `"id":"`.
+    func firstReused(_ candidates: [(id: UUIDKey, place: LogPlace)]) throws -> (id: String, place: LogPlace)? {
+        guard let last = candidates.last?.place.seq else { return nil }
+        let ids = Set(candidates.map(\.id))
+        var firstSeq: [UUIDKey: Int] = [:]
+        var strings: [UUIDKey: String] = [:]
+        let marker: StaticString = #""id":""#
+        try forEachRawLine { line, seq in
+            var from = 0
+            while let at = Bytes.firstRange(of: marker, in: line, from: from) {
+                from = at.upperBound
+                let value = at.upperBound..<(at.upperBound + 36)
+                guard value.upperBound < line.count, line[value.upperBound] == UInt8(ascii: "\"") else { continue }
+                let bytes = UnsafeRawBufferPointer(rebasing: line[value])
+                guard EventID.isValid(bytes: bytes), ids.contains(UUIDKey(bytes: bytes)),
+                      // The envelope's id, not a member of `data` named so.
+                      CanonicalLine.scan(line)?.id == value else { continue }
+                let id = UUIDKey(bytes: bytes)
+                if firstSeq[id] == nil { (firstSeq[id], strings[id]) = (seq, String(decoding: bytes, as: UTF8.self)) }
+                break
+            }
+            return seq < last
+        }
+        let reused = candidates.first { candidate in firstSeq[candidate.id].map { $0 < candidate.place.seq } ?? false }
+        return reused.map { (strings[$0.id]!, $0.place) }
+    }
+
     /// The head after the first `seq` events; empty when the log cannot be read that far.
     func head(after seq: Int) -> LogHead {
         var head = LogHead.empty
@@ -102,6 +140,44 @@ extension EventLog {
             return true
         }
         return head
+    }
+}
+
+/// The ids a read has met, as a Bloom filter: `insert` says whether an id may have been
+/// met before, wrongly for about one id in ten million at the usual size, and never
+/// misses one that was. 8 bytes an id (a set of the 16-byte ids takes about 32),
+/// at least 8 MiB. Split into blocks of 64 bytes (one cache line): an id sets one bit
+/// in each of its block's eight words.
+struct IDFilter {
+    private var words: [UInt64]
+    private let blocks: Int
+    static let minimumBytes = 8 << 20
+    /// Whether `insert` says "maybe" of every id, so that the exact check decides each
+    /// one. Set only by tests.
+    nonisolated(unsafe) static var doubtsEveryIDForTests = false
+
+    init(expectedIDs: Int) {
+        blocks = max(1, max(IDFilter.minimumBytes, expectedIDs * 8) / 64)
+        words = [UInt64](repeating: 0, count: blocks * 8)
+    }
+
+    /// Adds `id`; false when every bit it sets was set already: it may have been added before.
+    mutating func insert(_ id: UUIDKey) -> Bool {
+        // A UUID's bits are random, but a forged id need not be: mixed all the same.
+        let mixed = (id.high ^ id.low &* 0x9E37_79B9_7F4A_7C15) &* 0xBF58_476D_1CE4_E5B9
+        let bits = (id.low ^ id.high &* 0xC2B2_AE3D_27D4_EB4F) &* 0x94D0_49BB_1331_11EB
+        let first = Int(mixed.multipliedFullWidth(by: UInt64(blocks)).high) * 8
+        var new = false
+        words.withUnsafeMutableBufferPointer { words in
+            for word in 0..<8 {
+                let bit: UInt64 = 1 << ((bits >> (6 * UInt64(word))) & 63)
+                if words[first + word] & bit == 0 {
+                    words[first + word] |= bit
+                    new = true
+                }
+            }
+        }
+        return new && !IDFilter.doubtsEveryIDForTests
     }
 }
 
