@@ -108,25 +108,31 @@ extension EventLog {
         let ids = Set(candidates.map(\.id))
         var firstSeq: [UUIDKey: Int] = [:]
         var strings: [UUIDKey: String] = [:]
-        let marker: StaticString = #""id":""#
         try forEachRawLine { line, seq in
-            var from = 0
-            while let at = Bytes.firstRange(of: marker, in: line, from: from) {
-                from = at.upperBound
-                let value = at.upperBound..<(at.upperBound + 36)
-                guard value.upperBound < line.count, line[value.upperBound] == UInt8(ascii: "\"") else { continue }
-                let bytes = UnsafeRawBufferPointer(rebasing: line[value])
-                guard EventID.isValid(bytes: bytes), ids.contains(UUIDKey(bytes: bytes)),
-                      // The envelope's id, not a member of `data` named so.
-                      CanonicalLine.scan(line)?.id == value else { continue }
-                let id = UUIDKey(bytes: bytes)
-                if firstSeq[id] == nil { (firstSeq[id], strings[id]) = (seq, String(decoding: bytes, as: UTF8.self)) }
-                break
+            if let (id, string) = EventLog.envelopeID(of: line, where: ids.contains), firstSeq[id] == nil {
+                (firstSeq[id], strings[id]) = (seq, string)
             }
             return seq < last
         }
         let reused = candidates.first { candidate in firstSeq[candidate.id].map { $0 < candidate.place.seq } ?? false }
         return reused.map { (strings[$0.id]!, $0.place) }
+    }
+
+    /// The `id` of a raw line when its key passes `wanted`, found without scanning the
+    /// line unless it does: by the bytes after each `"id":"` in it, then confirmed as
+    /// the envelope's (not a member of `data` so named) by the canonical scan. Nil for
+    /// a line that is not canonical.
+    public static func envelopeID(of line: UnsafeRawBufferPointer, where wanted: (UUIDKey) -> Bool) -> (key: UUIDKey, string: String)? {
+        var from = 0
+        while let at = Bytes.firstRange(of: #""id":""#, in: line, from: from) {
+            from = at.upperBound
+            let value = at.upperBound..<(at.upperBound + 36)
+            guard value.upperBound < line.count, line[value.upperBound] == UInt8(ascii: "\"") else { continue }
+            let bytes = UnsafeRawBufferPointer(rebasing: line[value])
+            guard EventID.isValid(bytes: bytes), wanted(UUIDKey(bytes: bytes)), CanonicalLine.scan(line)?.id == value else { continue }
+            return (UUIDKey(bytes: bytes), String(decoding: bytes, as: UTF8.self))
+        }
+        return nil
     }
 
     /// The head after the first `seq` events; empty when the log cannot be read that far.

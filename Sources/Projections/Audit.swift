@@ -36,11 +36,13 @@ public enum Audit {
 
     /// An entry for each event of `answer`.
     public static func entries(_ answer: EventAnswer) -> [AuditEntry] {
-        answer.events.map { resolved in
-            let targetSeq = answer.targetSeq(of: resolved.event)
-            return AuditEntry(event: resolved.event, summary: summary(of: resolved.event, targetSeq: targetSeq),
-                              correctedBy: resolved.correctedBy, retractedBy: resolved.retractedBy, targetSeq: targetSeq)
-        }
+        answer.events.map { entry($0, targetSeq: answer.targetSeq(of: $0.event)) }
+    }
+
+    /// The entry of one event, given the seq of what it aims at.
+    public static func entry(_ resolved: ResolvedEvent, targetSeq: Int?) -> AuditEntry {
+        AuditEntry(event: resolved.event, summary: summary(of: resolved.event, targetSeq: targetSeq),
+                   correctedBy: resolved.correctedBy, retractedBy: resolved.retractedBy, targetSeq: targetSeq)
     }
 
     /// One line saying what an event records, from its own data.

@@ -184,13 +184,7 @@ extension Ledger {
             guard picks else { return line.seq < head.seq }
             let event = try line.event()
             if !isAmendment, event.data["target"] != nil { onlyAmendmentsTarget = false }
-            var resolved = ResolvedEvent(event)
-            for correction in amendments.corrections[event.id] ?? [] where correction.seq > event.seq && correction.seq <= head.seq {
-                resolved.apply(correction: correction)
-            }
-            for retraction in amendments.retractions[event.id] ?? [] where retraction.seq > event.seq && retraction.seq <= head.seq {
-                resolved.apply(retractionAt: retraction.seq)
-            }
+            let resolved = amendments.resolve(event, upTo: head.seq)
             if query.subject == .events {
                 if query.passes(resolved) { picked.append(resolved) }
                 if let limit = query.limit, picked.count >= limit { full = true }
@@ -211,5 +205,88 @@ extension Ledger {
         }
         let events = query.kept(picked)
         return (EventAnswer(events: events, targetSeqs: EventAnswer.seqs(ofTargetsOf: events) { holders[$0]?.first }, erasedTexts: erasedTexts), false)
+    }
+
+    /// `events(_:through:)` for `.events`, handing over each event as it is read, with
+    /// the seq of what it aims at, instead of keeping them: for answers as long as the
+    /// log (`audit` of all of it, `log`). `body` sees the events in seq order, up to the
+    /// query's limit.
+    ///
+    /// A first look at the raw lines finds which line holds each id aimed at, so that
+    /// nothing is handed over before the log is known to resolve without the whole
+    /// history; a forged log that does not (see `events`) is answered from it. The checked
+    /// pass then throws if a line disagrees with that look: the log changed in between.
+    public func forEachEvent(_ query: EventQuery, through head: LogHead, _ body: (ResolvedEvent, _ targetSeq: Int?) throws -> Void) throws {
+        precondition(query.subject == .events, "an event with what amends it is asked of `events(_:through:)`")
+        guard query.limit != 0 else { return }
+        let amendments = try Amendments.find(in: log)
+        guard let holders = try holdersOfTargets(amendments, through: head) else {
+            let answer = query.answer(from: try Ledger.history(of: log, asOf: nil, through: head))
+            for resolved in answer.events { try body(resolved, answer.targetSeq(of: resolved.event)) }
+            return
+        }
+        var metAmendments: [String] = []
+        var handedOver = 0
+        var stoppedAtLimit = false
+        var last = LogHead.empty
+        try log.readLines(checks: .hashes) { line in
+            guard line.seq <= head.seq else { return false }
+            if line.seq == head.seq { last = LogHead(seq: line.seq, hash: line.hash, recorded: line.recorded) }
+            if amendments.targets.contains(line.id), amendments.aimAt(line.idString), holders[line.idString] != line.seq {
+                throw Ledger.changedWhileRead(head, LogHead(seq: line.seq, hash: line.hash, recorded: line.recorded))
+            }
+            if line.withType({ History.isAmendmentType($0) }) { metAmendments.append(line.hash) }
+            guard query.passes(seq: line.seq, type: { line.withType { String(decoding: $0, as: UTF8.self) } }, stream: { line.stream }) else {
+                return line.seq < head.seq
+            }
+            let resolved = amendments.resolve(try line.event(), upTo: head.seq)
+            guard query.passes(resolved) else { return line.seq < head.seq }
+            try body(resolved, resolved.event.data["target"]?.stringValue.flatMap { holders[$0] })
+            handedOver += 1
+            if let limit = query.limit, handedOver >= limit {
+                stoppedAtLimit = true
+                return false
+            }
+            return line.seq < head.seq
+        }
+        // Every line handed over was checked; one that stopped early needs no more.
+        guard stoppedAtLimit || last == head && amendments.all.filter({ $0.seq <= head.seq }).map(\.hash) == metAmendments else {
+            throw Ledger.changedWhileRead(head, last)
+        }
+    }
+
+    /// For `forEachEvent`, from a look at the raw lines up to `head`: the seq of the line
+    /// holding each id that the amendments aim at. Nil when the log needs the whole
+    /// history to resolve: such an id held twice, or a line other than an amendment
+    /// naming a `target`.
+    private func holdersOfTargets(_ amendments: Amendments, through head: LogHead) throws -> [String: Int]? {
+        var holders: [String: Int] = [:]
+        var resolvesAlone = true
+        try log.forEachRawLine { line, seq in
+            guard seq <= head.seq else { return false }
+            if Bytes.contains(line, #""target":"#), !Amendments.mayBeAmendment(line) { resolvesAlone = false }
+            if let (_, id) = EventLog.envelopeID(of: line, where: amendments.targets.contains),
+               holders.updateValue(seq, forKey: id) != nil { resolvesAlone = false }
+            return resolvesAlone && seq < head.seq
+        }
+        return resolvesAlone ? holders : nil
+    }
+}
+
+extension Amendments {
+    /// Whether a correction or retraction aims at `id`.
+    func aimAt(_ id: String) -> Bool { corrections[id] != nil || retractions[id] != nil }
+
+    /// `event` with the corrections and retractions of it up to seq `last` applied: as
+    /// `History` resolves it when no other event holds its id.
+    func resolve(_ event: Event, upTo last: Int) -> ResolvedEvent {
+        var resolved = ResolvedEvent(event)
+        for correction in corrections[event.id] ?? [] where correction.seq > event.seq && correction.seq <= last {
+            resolved.apply(correction: correction)
+        }
+        for retraction in retractions[event.id] ?? [] where retraction.seq > event.seq && retraction.seq <= last {
+            resolved.apply(retractionAt: retraction.seq)
+        }
+        return resolved
     }
 }

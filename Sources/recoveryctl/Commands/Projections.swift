@@ -82,16 +82,9 @@ extension Commands {
     static func audit(_ invocation: Invocation) throws -> Int32 {
         let session = Session(invocation)
         let subject = invocation.argument("stream-or-id")
-        // One stream or event needs only the events it involves, not the whole history.
-        let view = try session.view(subject == nil ? .events : .head)
-        let entries = try subject.map { try Audit.entries(of: $0, in: session.ledger().log, through: view.head) }
-            ?? Audit.entries(try view.history, subject: nil)
-        if let subject, entries.isEmpty {
-            throw CLIFailure.invalidInput("no event with id \(subject) and no stream \(subject) in the log",
-                                          hint: "A stream is KIND/KEY, like team/bosteder-peers or handover/case-2021-004.")
-        }
-        if invocation.json {
-            for entry in entries {
+        let view = try session.view(.head)
+        func print(_ entry: AuditEntry) {
+            if invocation.json {
                 session.printJSON(.object(JSONObject([
                     "seq": .integer(entry.event.seq), "recorded": .string(entry.event.recorded), "occurred": .string(entry.event.occurred),
                     "actor": .string(entry.event.actor), "type": .string(entry.event.type), "id": .string(entry.event.id),
@@ -100,11 +93,9 @@ extension Commands {
                     "retractedBy": entry.retractedBy.map(JSONValue.integer) ?? .null,
                     "target": entry.targetSeq.map(JSONValue.integer) ?? .null,
                 ])))
+                return
             }
-            return ExitStatus.success
-        }
-        // One block per event: an audit trail is read line by line, not scanned as a grid.
-        for entry in entries {
+            // One block per event: an audit trail is read line by line, not scanned as a grid.
             let event = entry.event
             Output.writeLine("seq \(event.seq)  \(event.type)  recorded \(Session.localDate(ofRecorded: event.recorded, zone: view.timeZone))  occurred \(event.occurred)  by \(event.actor)")
             Output.writeLine("    \(entry.summary)")
@@ -113,7 +104,24 @@ extension Commands {
             if !entry.correctedBy.isEmpty { Output.writeLine("    corrected by seq \(entry.correctedBy.map(String.init).joined(separator: ", "))") }
             if let by = entry.retractedBy { Output.writeLine("    retracted by seq \(by): it counts for nothing") }
         }
-        if entries.isEmpty { Output.writeLine("(no events)") }
+        var printed = 0
+        if let subject {
+            // One stream or event: only the events it involves are read into memory.
+            let entries = try Audit.entries(of: subject, in: session.ledger().log, through: view.head)
+            if entries.isEmpty {
+                throw CLIFailure.invalidInput("no event with id \(subject) and no stream \(subject) in the log",
+                                              hint: "A stream is KIND/KEY, like team/bosteder-peers or handover/case-2021-004.")
+            }
+            for entry in entries { print(entry) }
+            printed = entries.count
+        } else {
+            // The whole log, printed as it is read rather than held (see `Ledger.forEachEvent`).
+            try session.ledger().forEachEvent(EventQuery(), through: view.head) { resolved, targetSeq in
+                print(Audit.entry(resolved, targetSeq: targetSeq))
+                printed += 1
+            }
+        }
+        if printed == 0 && !invocation.json { Output.writeLine("(no events)") }
         return ExitStatus.success
     }
 

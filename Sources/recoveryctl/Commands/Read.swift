@@ -33,24 +33,25 @@ extension Commands {
         let from = try invocation.integer("from", in: 1...Int.max) ?? 1
         let limit = try invocation.integer("limit", in: 0...Int.max)
         let view = try session.view(.head)
-        // The events the filters pick, not the whole history (see `Ledger.events`).
+        // The events the filters pick, as they are read, not the whole history (see `Ledger.forEachEvent`).
         let query = EventQuery(from: from, type: invocation.value("type"), stream: invocation.value("stream"),
                                validAt: view.validAtGiven ? EventQuery.ValidTime(view.validAt, in: view.timeZone) : nil, limit: limit)
-        let answer = try session.ledger().events(query, through: view.head)
-        let selected = answer.events
+        let ledger = try session.ledger()
         if invocation.json {
-            for resolved in selected { session.printJSON(.object(resolved.event.jsonObject())) }
+            try ledger.forEachEvent(query, through: view.head) { resolved, _ in session.printJSON(.object(resolved.event.jsonObject())) }
             return ExitStatus.success
         }
         var table = Table(["SEQ", "RECORDED", "OCCURRED", "TYPE", "SUMMARY"], alignments: [.right, .left, .left, .left, .left])
-        for resolved in selected {
+        var rows = 0
+        try ledger.forEachEvent(query, through: view.head) { resolved, targetSeq in
             let event = resolved.event
-            var summary = Audit.summary(of: event, targetSeq: answer.targetSeq(of: event))
+            var summary = Audit.summary(of: event, targetSeq: targetSeq)
             if let by = resolved.retractedBy { summary = "[retracted by \(by)] " + summary } else if !resolved.correctedBy.isEmpty { summary = "[corrected] " + summary }
             table.append([String(event.seq), Session.localDate(ofRecorded: event.recorded, zone: view.timeZone, withTime: false), event.occurred, event.type, summary])
+            rows += 1
         }
         Output.write(table.rendered())
-        if selected.isEmpty { Output.writeLine("(no events)") }
+        if rows == 0 { Output.writeLine("(no events)") }
         return ExitStatus.success
     }
 
