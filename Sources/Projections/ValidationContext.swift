@@ -77,13 +77,12 @@ struct ValidationContext: Sendable {
         }
     }
 
-    /// Reads events after `position` up to seq `last`. `checks` is for `verify`, which
-    /// compares a checkpoint with a replay of lines it has just hashed; a writer hashes.
-    mutating func catchUp(_ log: EventLog, upTo last: Int, checks: ReadChecks = .hashes) throws {
+    /// Reads events after `position` up to seq `last`.
+    mutating func catchUp(_ log: EventLog, upTo last: Int) throws {
         guard position.seq < last else { return }
         var pass = try ReplayPass(self, log, upTo: last)
         // A writer recomputes the hashes: it appends after no damage it could have seen.
-        let summary = try log.readLines(from: position, checks: checks) { line in
+        let summary = try log.readLines(from: position, checks: .hashes) { line in
             try absorb(line, in: &pass)
             return line.seq < last
         }

@@ -374,14 +374,7 @@ final class FastPathTests: XCTestCase {
 
         // Lines the catalog would refuse, written through the store alone: a correction in
         // another stream than its target's, and an event reusing a corrected event's id.
-        let target = try XCTUnwrap(whole.events.last { $0.event.type == "staff.hired" }).event
-        _ = try f.log.append { _ in [
-            EventDraft(type: History.correctedType, stream: "elsewhere/x", occurred: "2024-01-01", actor: "forger",
-                       data: J(["target": target.id, "reason": "r", "changes": J(["hoursPerWeek": 1])])),
-            EventDraft(id: target.id, type: "staff.left", stream: "elsewhere/y", occurred: "2024-01-02", actor: "forger", data: J(["person": "p"])),
-            EventDraft(type: History.retractedType, stream: "elsewhere/x", occurred: "2024-01-03", actor: "forger",
-                       data: J(["target": target.id, "reason": "r"])),
-        ] }
+        let target = try appendAmendmentsInAnotherStreamAndTheirTargetsIDAgain(f, whole)
         let view = try f.ledger.headView()
         for subject in [target.stream, target.id, "elsewhere/x", "elsewhere/y"] {
             XCTAssertEqual(try Audit.entries(of: subject, in: f.log, through: view.head), Audit.entries(try view.history, subject: subject), subject)
@@ -438,14 +431,7 @@ final class FastPathTests: XCTestCase {
 
         // A correction in another stream than its target's, an event reusing a corrected
         // event's id (an id aimed at held twice): the history answers.
-        let target = try XCTUnwrap(whole.events.last { $0.event.type == "staff.hired" }).event
-        _ = try f.log.append { _ in [
-            EventDraft(type: History.correctedType, stream: "elsewhere/x", occurred: "2024-01-01", actor: "forger",
-                       data: J(["target": target.id, "reason": "r", "changes": J(["hoursPerWeek": 1])])),
-            EventDraft(id: target.id, type: "staff.left", stream: "elsewhere/y", occurred: "2024-01-02", actor: "forger", data: J(["person": "p"])),
-            EventDraft(type: History.retractedType, stream: "elsewhere/x", occurred: "2024-01-03", actor: "forger",
-                       data: J(["target": target.id, "reason": "r"])),
-        ] }
+        let target = try appendAmendmentsInAnotherStreamAndTheirTargetsIDAgain(f, whole)
         queries += [target.stream, "elsewhere/x", "elsewhere/y"].map { EventQuery(stream: $0) } + [EventQuery(.event(id: target.id))]
         queries += (events.count + 2...events.count + 4).map { EventQuery(.eventAt(seq: $0)) }
         try assertSameAnswers(f, queries, events.count, "with an id held twice", readTheHistory: true)
@@ -467,6 +453,22 @@ final class FastPathTests: XCTestCase {
         XCTAssertTrue(read, "a fact naming a target is answered from the history")
         XCTAssertEqual(answer.targetSeq(of: try XCTUnwrap(answer.events.first).event), named.seq)
         try assertSameAnswers(f, [naming, EventQuery(), EventQuery(type: "staff.left")], 1, "with a fact naming a target", readTheHistory: nil)
+    }
+
+    /// Lines the catalog would refuse, written through the store alone, about the last
+    /// `staff.hired` of `whole`: a correction in another stream than its target's
+    /// (`elsewhere/x`), an event reusing the target's id (`elsewhere/y`), a retraction.
+    /// Returns the target.
+    private func appendAmendmentsInAnotherStreamAndTheirTargetsIDAgain(_ f: LedgerFixture, _ whole: History) throws -> Event {
+        let target = try XCTUnwrap(whole.events.last { $0.event.type == "staff.hired" }).event
+        _ = try f.log.append { _ in [
+            EventDraft(type: History.correctedType, stream: "elsewhere/x", occurred: "2024-01-01", actor: "forger",
+                       data: J(["target": target.id, "reason": "r", "changes": J(["hoursPerWeek": 1])])),
+            EventDraft(id: target.id, type: "staff.left", stream: "elsewhere/y", occurred: "2024-01-02", actor: "forger", data: J(["person": "p"])),
+            EventDraft(type: History.retractedType, stream: "elsewhere/x", occurred: "2024-01-03", actor: "forger",
+                       data: J(["target": target.id, "reason": "r"])),
+        ] }
+        return target
     }
 
     /// `Ledger.events` and the history give the same answer to every query, at `asOf`.
