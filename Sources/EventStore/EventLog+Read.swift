@@ -203,33 +203,47 @@ extension EventLog {
     /// (a line over 1 MiB, a segment cut short before the last) is read its way, which
     /// throws what is wrong.
     public func pickRawLines<Picked>(_ pick: (UnsafeRawBufferPointer) -> Picked?) throws -> [Picked] {
+        try pickRawLinesWithSeqs(pick).map(\.picked)
+    }
+
+    /// `pickRawLines`, each picked with the seq its line must carry (as `forEachRawLine`
+    /// gives it).
+    public func pickRawLinesWithSeqs<Picked>(_ pick: (UnsafeRawBufferPointer) -> Picked?) throws -> [(seq: Int, picked: Picked)] {
         let numbers = try segmentNumbers()
         let unfinished = try unfinishedBatch(numbers)
-        let parts = Parallel.map(count: numbers.count, threshold: 2) { index -> [Picked]? in
+        // Per segment: its lines, and what was picked with the line's number in it.
+        let parts = Parallel.map(count: numbers.count, threshold: 2) { index -> (lines: Int, picked: [(line: Int, picked: Picked)])? in
             let number = numbers[index]
-            var picked: [Picked] = []
+            var picked: [(line: Int, picked: Picked)] = []
+            var lines = 0
             var tooLong = false
             let ending = try? SegmentReader.forEachLine(
                 path: segmentPath(number), to: unfinished?.segment == number ? unfinished!.length : Int.max,
                 maxLine: EventLog.maxLineBytes, tooLong: { _, _ in tooLong = true }
-            ) { line, _, _ in
-                if let one = pick(line) { picked.append(one) }
+            ) { bytes, line, _ in
+                lines = line
+                if let one = pick(bytes) { picked.append((line, one)) }
                 return true
             }
             guard let ending, !tooLong else { return nil }
             // Only the last segment may end without a newline (a torn tail, left out).
             if case .unterminated = ending, number != numbers.last, unfinished?.segment != number { return nil }
-            return picked
+            return (lines, picked)
         }
+        var picked: [(seq: Int, picked: Picked)] = []
         guard parts.allSatisfy({ $0 != nil }) else {
-            var picked: [Picked] = []
-            try forEachRawLine { line, _ in
-                if let one = pick(line) { picked.append(one) }
+            try forEachRawLine { line, seq in
+                if let one = pick(line) { picked.append((seq, one)) }
                 return true
             }
             return picked
         }
-        return parts.flatMap { $0! }
+        var linesBefore = 0
+        for part in parts {
+            picked += part!.picked.map { (linesBefore + $0.line, $0.picked) }
+            linesBefore += part!.lines
+        }
+        return picked
     }
 
     /// The journal of a batch still being written to the last segment (or cut short by
@@ -300,6 +314,11 @@ struct LineLocation {
     var offset: Int
     /// Bytes of the line including its newline.
     var length: Int
+
+    /// Where the log stands just after this line, which carries `seq` and `hash`.
+    func positionAfter(seq: Int, hash: String) -> LogPosition {
+        LogPosition(segment: segment, offset: offset + length, linesBefore: line, seq: seq, hash: hash)
+    }
 }
 
 /// Follows the chain line by line: seq, prev and recorded, and optionally the hash.
@@ -352,8 +371,7 @@ struct ChainCursor {
     }
 
     private mutating func advance(past event: Event, at location: LineLocation) {
-        position = LogPosition(segment: location.segment, offset: location.offset + location.length,
-                               linesBefore: location.line, seq: event.seq, hash: event.hash)
+        position = location.positionAfter(seq: event.seq, hash: event.hash)
         lastRecorded = event.recorded
     }
 }
@@ -450,9 +468,7 @@ public struct LogLine {
     public var idString: String { member(\.id, \.id) }
 
     /// Where the log stands just after this line, as a read that ends there reports it.
-    public var positionAfter: LogPosition {
-        LogPosition(segment: location.segment, offset: location.offset + location.length, linesBefore: location.line, seq: seq, hash: hash)
-    }
+    public var positionAfter: LogPosition { location.positionAfter(seq: seq, hash: hash) }
     public var stream: String { member(\.stream, \.stream) }
 
     /// `Event.textReferences`, read in place: what `verify` checks against `attachments/`
@@ -554,10 +570,18 @@ extension ChainCursor {
             && lastRecorded.map({ !ChainCursor.precedes(line, c.recorded, $0) }) ?? true
     }
 
+    /// `links` between two prechecked lines: whether `c` continues the chain after
+    /// `before` (the next seq, `prev` its hash, `recorded` not lower).
+    static func follows(_ c: CanonicalLine, in line: UnsafeRawBufferPointer, after before: CanonicalLine, in previous: UnsafeRawBufferPointer) -> Bool {
+        c.seq == before.seq + 1
+            && c.prev.count == before.hash.count
+            && memcmp(line.baseAddress! + c.prev.lowerBound, previous.baseAddress! + before.hash.lowerBound, c.prev.count) == 0
+            && !UnsafeRawBufferPointer(rebasing: line[c.recorded]).lexicographicallyPrecedes(UnsafeRawBufferPointer(rebasing: previous[before.recorded]))
+    }
+
     /// Moves the cursor past a prechecked line that links.
     mutating func advance(past c: CanonicalLine, line: UnsafeRawBufferPointer, location: LineLocation) {
-        position = LogPosition(segment: location.segment, offset: location.offset + location.length, linesBefore: location.line,
-                               seq: c.seq, hash: String(decoding: UnsafeRawBufferPointer(rebasing: line[c.hash]), as: UTF8.self))
+        position = location.positionAfter(seq: c.seq, hash: String(decoding: UnsafeRawBufferPointer(rebasing: line[c.hash]), as: UTF8.self))
         lastRecorded = String(decoding: UnsafeRawBufferPointer(rebasing: line[c.recorded]), as: UTF8.self)
     }
 
@@ -610,11 +634,7 @@ final class PrecheckBatch: @unchecked Sendable {
         continuesPrevious = withLines { line in
             (0..<count).map { index in
                 guard index > 0, let c = checks[index], let before = checks[index - 1] else { return false }
-                let (bytes, previous) = (line(index), line(index - 1))
-                return c.seq == before.seq + 1
-                    && c.prev.count == before.hash.count
-                    && memcmp(bytes.baseAddress! + c.prev.lowerBound, previous.baseAddress! + before.hash.lowerBound, c.prev.count) == 0
-                    && !UnsafeRawBufferPointer(rebasing: bytes[c.recorded]).lexicographicallyPrecedes(UnsafeRawBufferPointer(rebasing: previous[before.recorded]))
+                return ChainCursor.follows(c, in: line(index), after: before, in: line(index - 1))
             }
         }
     }

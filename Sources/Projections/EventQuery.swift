@@ -109,18 +109,18 @@ extension Ledger {
     /// `query.answer(from:)` of the history up to `head` (a head the log held, such as
     /// `headView`'s), without that history in memory: a gigabyte for a million events.
     ///
-    /// Two passes. The first finds the corrections and retractions (`Amendments.find`,
-    /// on every core, unchecked). The second recomputes every line's hash, keeps the
-    /// events the query picks, and applies to each the amendments recorded after it;
-    /// it also notes which lines hold an id that something aims at, and checks that it
-    /// met the first pass's amendments, byte for byte.
+    /// The corrections and retractions are found first (`Amendments.find`, on every
+    /// core, unchecked), and which line holds each id they aim at (`holdersOfTargets`,
+    /// a look at the raw lines). Then one pass recomputes every line's hash and keeps
+    /// the events the query picks, each with the amendments recorded after it applied.
     ///
     /// That resolves each event as `History` does when every id aimed at is held by one
     /// event at most, and nothing but a correction or retraction names a `target`: the
     /// catalog allows nothing else. A forged log that breaks this is answered from the
     /// whole history instead.
     ///
-    /// - Throws: `LogError` when the log is damaged or no longer holds `head`.
+    /// - Throws: `LogError` when the log is damaged, changed between the passes, or no
+    ///   longer holds `head`.
     public func events(_ query: EventQuery, through head: LogHead) throws -> EventAnswer {
         try answer(query, through: head).answer
     }
@@ -128,18 +128,14 @@ extension Ledger {
     /// `events(_:through:)`, and whether it read the whole history.
     func answer(_ query: EventQuery, through head: LogHead) throws -> (answer: EventAnswer, readTheHistory: Bool) {
         let amendments = try Amendments.find(in: log)
-        let counted = amendments.all.filter { $0.seq <= head.seq }
+        guard let holders = try holdersOfTargets(amendments, through: head) else {
+            return (query.answer(from: try Ledger.history(of: log, asOf: nil, through: head)), true)
+        }
         func amendmentSeqs(aimingAt id: String) -> Set<Int> {
             Set(((amendments.corrections[id] ?? []) + (amendments.retractions[id] ?? [])).map(\.seq))
         }
         var picked: [ResolvedEvent] = []
-        var holders: [String: [Int]] = [:]
-        var metAmendments: [String] = []
         var erasedTexts = Set<String>()
-        var onlyAmendmentsTarget = true
-        // The limit is reached: the lines after are still read, for what they aim at.
-        var full = false
-        var last = LogHead.empty
         // An event subject's own id, and the seqs of what aims at it (known at the start
         // for an id, once the seq is reached for a seq).
         var subjectID: String?
@@ -151,20 +147,15 @@ extension Ledger {
             aimingAtSubject = amendmentSeqs(aimingAt: id)
         }
 
-        try log.readLines(checks: .hashes) { line in
-            guard line.seq <= head.seq else { return false }
-            if line.seq == head.seq { last = LogHead(seq: line.seq, hash: line.hash, recorded: line.recorded) }
-            if amendments.targets.contains(line.id) { holders[line.idString, default: []].append(line.seq) }
-            let (isAmendment, isErasure) = line.withType { type in
-                (History.isAmendmentType(type), type.elementsEqual(EventLog.textErasedType.utf8))
+        try resolvingPass(amendments, holders: holders, through: head) { line in
+            if line.withType({ $0.elementsEqual(EventLog.textErasedType.utf8) }), case .string(let reference)? = try line.event().data["ref"] {
+                erasedTexts.insert(reference)
             }
-            if isAmendment { metAmendments.append(line.hash) }
-            if isErasure, case .string(let reference)? = try line.event().data["ref"] { erasedTexts.insert(reference) }
-
             let picks: Bool
             switch query.subject {
             case .events:
-                picks = !full && query.passes(seq: line.seq, type: { line.withType { String(decoding: $0, as: UTF8.self) } }, stream: { line.stream })
+                picks = picked.count < query.limit ?? Int.max
+                    && query.passes(seq: line.seq, type: { line.withType { String(decoding: $0, as: UTF8.self) } }, stream: { line.stream })
             case .event(let id):
                 // The 16 bytes first: a string is made only for a line that may hold the id.
                 if line.id == subjectKey, line.idString == id {
@@ -181,22 +172,10 @@ extension Ledger {
                 }
                 picks = line.seq == seq || aimingAtSubject.contains(line.seq)
             }
-            guard picks else { return line.seq < head.seq }
-            let event = try line.event()
-            if !isAmendment, event.data["target"] != nil { onlyAmendmentsTarget = false }
-            let resolved = amendments.resolve(event, upTo: head.seq)
-            if query.subject == .events {
-                if query.passes(resolved) { picked.append(resolved) }
-                if let limit = query.limit, picked.count >= limit { full = true }
-            } else {
-                picked.append(resolved)
-            }
-            return line.seq < head.seq
-        }
-        guard last == head else { throw Ledger.changedWhileRead(head, last) }
-
-        guard onlyAmendmentsTarget, holders.values.allSatisfy({ $0.count == 1 }), counted.map(\.hash) == metAmendments else {
-            return (query.answer(from: try Ledger.history(of: log, asOf: nil, through: head)), true)
+            guard picks else { return true }
+            let resolved = amendments.resolve(try line.event()) { $0.seq <= head.seq }
+            if query.subject != .events || query.passes(resolved) { picked.append(resolved) }
+            return true
         }
         if let subjectID, query.subject != .events {
             // The subject and what was applied to it: an amendment aiming at its id from
@@ -204,18 +183,15 @@ extension Ledger {
             picked = picked.first { $0.event.id == subjectID }.map { EventQuery.withItsAmendments($0, in: picked) } ?? []
         }
         let events = query.kept(picked)
-        return (EventAnswer(events: events, targetSeqs: EventAnswer.seqs(ofTargetsOf: events) { holders[$0]?.first }, erasedTexts: erasedTexts), false)
+        return (EventAnswer(events: events, targetSeqs: EventAnswer.seqs(ofTargetsOf: events) { holders[$0] }, erasedTexts: erasedTexts), false)
     }
 
     /// `events(_:through:)` for `.events`, handing over each event as it is read, with
     /// the seq of what it aims at, instead of keeping them: for answers as long as the
     /// log (`audit` of all of it, `log`). `body` sees the events in seq order, up to the
-    /// query's limit.
-    ///
-    /// A first look at the raw lines finds which line holds each id aimed at, so that
-    /// nothing is handed over before the log is known to resolve without the whole
-    /// history; a forged log that does not (see `events`) is answered from it. The checked
-    /// pass then throws if a line disagrees with that look: the log changed in between.
+    /// query's limit. Nothing is handed over before the log is known to resolve without
+    /// the whole history (`holdersOfTargets`); a forged log that does not is answered
+    /// from it.
     public func forEachEvent(_ query: EventQuery, through head: LogHead, _ body: (ResolvedEvent, _ targetSeq: Int?) throws -> Void) throws {
         precondition(query.subject == .events, "an event with what amends it is asked of `events(_:through:)`")
         guard query.limit != 0 else { return }
@@ -225,10 +201,46 @@ extension Ledger {
             for resolved in answer.events { try body(resolved, answer.targetSeq(of: resolved.event)) }
             return
         }
-        var metAmendments: [String] = []
         var handedOver = 0
-        var stoppedAtLimit = false
+        try resolvingPass(amendments, holders: holders, through: head) { line in
+            guard query.passes(seq: line.seq, type: { line.withType { String(decoding: $0, as: UTF8.self) } }, stream: { line.stream }) else {
+                return true
+            }
+            let resolved = amendments.resolve(try line.event()) { $0.seq <= head.seq }
+            guard query.passes(resolved) else { return true }
+            try body(resolved, resolved.event.data["target"]?.stringValue.flatMap { holders[$0] })
+            handedOver += 1
+            return handedOver < query.limit ?? Int.max
+        }
+    }
+
+    /// From a look at the raw lines (on every core): the seq of the line holding each id
+    /// that the amendments aim at, up to `head`. Nil when the log needs the whole history
+    /// to resolve: such an id held twice, or a line other than an amendment naming a
+    /// `target`.
+    private func holdersOfTargets(_ amendments: Amendments, through head: LogHead) throws -> [String: Int]? {
+        let found = try log.pickRawLinesWithSeqs { line -> (namesTarget: Bool, id: String?)? in
+            let namesTarget = Bytes.contains(line, #""target":"#) && !Amendments.mayBeAmendment(line)
+            let id = EventLog.envelopeID(of: line, where: amendments.targets.contains)?.string
+            return namesTarget || id != nil ? (namesTarget, id) : nil
+        }
+        var holders: [String: Int] = [:]
+        for (seq, line) in found where seq <= head.seq {
+            guard !line.namesTarget else { return nil }
+            if let id = line.id, holders.updateValue(seq, forKey: id) != nil { return nil }
+        }
+        return holders
+    }
+
+    /// The checked pass of `events` and `forEachEvent`, after `holdersOfTargets`: every
+    /// line up to `head`, its hash recomputed, to `body` (false stops). Throws when a
+    /// line disagrees with the raw looks (a holder, the amendments), or a pass that read
+    /// to the head no longer finds it: the log changed in between.
+    private func resolvingPass(_ amendments: Amendments, holders: [String: Int], through head: LogHead,
+                               _ body: (LogLine) throws -> Bool) throws {
+        var metAmendments: [String] = []
         var last = LogHead.empty
+        var stopped = false
         try log.readLines(checks: .hashes) { line in
             guard line.seq <= head.seq else { return false }
             if line.seq == head.seq { last = LogHead(seq: line.seq, hash: line.hash, recorded: line.recorded) }
@@ -236,40 +248,16 @@ extension Ledger {
                 throw Ledger.changedWhileRead(head, LogHead(seq: line.seq, hash: line.hash, recorded: line.recorded))
             }
             if line.withType({ History.isAmendmentType($0) }) { metAmendments.append(line.hash) }
-            guard query.passes(seq: line.seq, type: { line.withType { String(decoding: $0, as: UTF8.self) } }, stream: { line.stream }) else {
-                return line.seq < head.seq
-            }
-            let resolved = amendments.resolve(try line.event(), upTo: head.seq)
-            guard query.passes(resolved) else { return line.seq < head.seq }
-            try body(resolved, resolved.event.data["target"]?.stringValue.flatMap { holders[$0] })
-            handedOver += 1
-            if let limit = query.limit, handedOver >= limit {
-                stoppedAtLimit = true
+            guard try body(line) else {
+                stopped = true
                 return false
             }
             return line.seq < head.seq
         }
-        // Every line handed over was checked; one that stopped early needs no more.
-        guard stoppedAtLimit || last == head && amendments.all.filter({ $0.seq <= head.seq }).map(\.hash) == metAmendments else {
+        // Every line handed on was checked; a pass stopped early needs no more.
+        guard stopped || last == head && amendments.all.filter({ $0.seq <= head.seq }).map(\.hash) == metAmendments else {
             throw Ledger.changedWhileRead(head, last)
         }
-    }
-
-    /// For `forEachEvent`, from a look at the raw lines up to `head`: the seq of the line
-    /// holding each id that the amendments aim at. Nil when the log needs the whole
-    /// history to resolve: such an id held twice, or a line other than an amendment
-    /// naming a `target`.
-    private func holdersOfTargets(_ amendments: Amendments, through head: LogHead) throws -> [String: Int]? {
-        var holders: [String: Int] = [:]
-        var resolvesAlone = true
-        try log.forEachRawLine { line, seq in
-            guard seq <= head.seq else { return false }
-            if Bytes.contains(line, #""target":"#), !Amendments.mayBeAmendment(line) { resolvesAlone = false }
-            if let (_, id) = EventLog.envelopeID(of: line, where: amendments.targets.contains),
-               holders.updateValue(seq, forKey: id) != nil { resolvesAlone = false }
-            return resolvesAlone && seq < head.seq
-        }
-        return resolvesAlone ? holders : nil
     }
 }
 
@@ -277,14 +265,15 @@ extension Amendments {
     /// Whether a correction or retraction aims at `id`.
     func aimAt(_ id: String) -> Bool { corrections[id] != nil || retractions[id] != nil }
 
-    /// `event` with the corrections and retractions of it up to seq `last` applied: as
-    /// `History` resolves it when no other event holds its id.
-    func resolve(_ event: Event, upTo last: Int) -> ResolvedEvent {
+    /// `event` with the corrections and retractions of it recorded after it that `counts`
+    /// (those up to the head read) applied: as `History` resolves it when no other
+    /// event holds its id.
+    func resolve(_ event: Event, counting counts: (Event) -> Bool) -> ResolvedEvent {
         var resolved = ResolvedEvent(event)
-        for correction in corrections[event.id] ?? [] where correction.seq > event.seq && correction.seq <= last {
+        for correction in corrections[event.id] ?? [] where correction.seq > event.seq && counts(correction) {
             resolved.apply(correction: correction)
         }
-        for retraction in retractions[event.id] ?? [] where retraction.seq > event.seq && retraction.seq <= last {
+        for retraction in retractions[event.id] ?? [] where retraction.seq > event.seq && counts(retraction) {
             resolved.apply(retractionAt: retraction.seq)
         }
         return resolved

@@ -17,7 +17,7 @@ enum FactKind: String, CaseIterable {
 
     /// The kinds by the length of their names, then by name.
     private static let byLength: [[(name: [UInt8], kind: FactKind)]] = {
-        var table = [[(name: [UInt8], kind: FactKind)]](repeating: [], count: 32)
+        var table = [[(name: [UInt8], kind: FactKind)]](repeating: [], count: allCases.map(\.rawValue.utf8.count).max()! + 1)
         for kind in allCases { table[kind.rawValue.utf8.count].append((Array(kind.rawValue.utf8), kind)) }
         return table
     }()
@@ -112,15 +112,11 @@ struct LineFact: FactReading {
     /// Nil when the strict parser read the line: fold its event instead.
     init?(_ line: LogLine, kind: FactKind?) {
         guard let data = line.data else { return nil }
-        self.init(line, data: data, kind: kind, occurred: line.occurred, members: data.members)
-    }
-
-    private init(_ line: LogLine, data: CanonicalObject, kind: FactKind?, occurred: String, members: CanonicalObject.Members) {
         self.kind = kind
         seq = line.seq
-        self.occurred = occurred
+        occurred = line.occurred
         self.data = data
-        self.members = members
+        members = data.members
     }
 
     func contains(_ member: StaticString) -> Bool { members.contains(member) }

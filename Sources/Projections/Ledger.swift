@@ -188,21 +188,13 @@ public struct Ledger: Sendable {
                 return seq < last
             }
             let event = try line.event()
-            var resolved = ResolvedEvent(event)
             if event.type == History.correctedType || event.type == History.retractedType { metAmendments.append(event.hash) }
-            if isTarget {
-                // A second event with a target's id: which one a correction meant depends on the order; leave it to the history.
-                guard targetsSeen.insert(event.id).inserted else {
-                    consistent = false
-                    return false
-                }
-                for correction in amendments.corrections[event.id] ?? [] where correction.seq > event.seq && counts(correction) {
-                    resolved.apply(correction: correction)
-                }
-                for retraction in amendments.retractions[event.id] ?? [] where retraction.seq > event.seq && counts(retraction) {
-                    resolved.apply(retractionAt: retraction.seq)
-                }
+            // A second event with a target's id: which one a correction meant depends on the order; leave it to the history.
+            if isTarget, !targetsSeen.insert(event.id).inserted {
+                consistent = false
+                return false
             }
+            let resolved = amendments.resolve(event, counting: counts)
             if resolved.isFact {
                 if resolved.isValid(at: validAt, in: zone) { fold.state.apply(resolved) } else { fold.excludedFacts += 1 }
             }
@@ -527,13 +519,7 @@ public struct Ledger: Sendable {
 
     /// The event with seq `seq`, as written; nil when the log has none.
     public func event(seq: Int) throws -> Event? {
-        guard seq >= 1 else { return nil }
-        var found: Event?
-        try log.readLines { line in
-            if line.seq == seq { found = try line.event() }
-            return line.seq < seq
-        }
-        return found
+        try lookUp(seq: seq)?.event
     }
 
     /// The last event with `id`, as written (`History.event(id:)`): found in one pass

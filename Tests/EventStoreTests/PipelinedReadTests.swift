@@ -77,6 +77,8 @@ final class PipelinedReadTests: TemporaryDirectoryTestCase {
         var both = pickedBothWays(log)
         XCTAssertEqual(both.picked, both.oneByOne)
         XCTAssertEqual(both.picked, "success(\(Array(stride(from: 3, through: 1200, by: 3))))")
+        // Each picked with the seq of its line, counted across the segments.
+        XCTAssertEqual(try log.pickRawLinesWithSeqs { line in line.isEmpty ? nil : 0 }.map(\.seq), Array(1...1200))
 
         // A torn tail is left out.
         let last = "\(logPath)/\(EventLog.segmentName(segments.last!))"

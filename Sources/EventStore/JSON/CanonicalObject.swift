@@ -83,24 +83,24 @@ public struct CanonicalObject {
 
     /// Where the members of an object lie, found in one pass: a lookup by name then
     /// compares names only, and decodes just the value asked for. Held inline (no
-    /// allocation) for up to `capacity` members; an object with more is searched the
-    /// usual way. Valid only while the object's bytes are.
+    /// allocation) for up to eight members; an object with more is searched the usual
+    /// way. Valid only while the object's bytes are.
     public struct Members {
         /// Offsets in the object's bytes of a member's name contents and of its value.
         struct Place {
             var nameStart: Int32 = 0, nameEnd: Int32 = 0, valueStart: Int32 = 0, valueEnd: Int32 = 0
         }
 
-        static let capacity = 8
         let object: CanonicalObject
+        /// The first eight members: the catalog's types have fewer.
         private var places = InlineArray<8, Place>(repeating: Place())
-        /// Members found; more than `capacity` means they were not all kept.
+        /// Members found; more than `places` holds means they were not all kept.
         private var count = 0
 
         init(_ object: CanonicalObject) {
             self.object = object
             object.forEachMemberRange { name, value in
-                if count < Members.capacity {
+                if count < places.count {
                     places[count] = Place(nameStart: Int32(name.lowerBound), nameEnd: Int32(name.upperBound),
                                           valueStart: Int32(value.lowerBound), valueEnd: Int32(value.upperBound))
                 }
@@ -111,7 +111,7 @@ public struct CanonicalObject {
 
         /// The bytes of member `name`'s value, or nil when there is none.
         public func value(_ name: StaticString) -> UnsafeRawBufferPointer? {
-            guard count <= Members.capacity else { return object.value(name) }
+            guard count <= places.count else { return object.value(name) }
             for index in 0..<count {
                 let place = places[index]
                 if object.isName(Int(place.nameStart)..<Int(place.nameEnd), name) {
