@@ -61,6 +61,44 @@ protocol FactReading {
     func integer(_ object: StaticString, _ member: StaticString) -> Int?
     /// The members of an object member whose values are integers (others count 0).
     func integerMembers(_ object: StaticString) -> [(String, Int)]
+    /// `body` with the UTF-8 of a string member, as `string` decodes it; nil (and
+    /// `body` not called) when the member is not a string. No `String` is made for a
+    /// string read in place without escapes.
+    func withString<R>(_ member: StaticString, _ body: (UnsafeRawBufferPointer) -> R) -> R?
+    /// `integerMembers`, with each name's UTF-8.
+    func forEachIntegerMember(_ object: StaticString, _ body: (UnsafeRawBufferPointer, Int) -> Void)
+}
+
+extension FactReading {
+    func hasString(_ member: StaticString) -> Bool { withString(member) { _ in true } ?? false }
+}
+
+extension String {
+    /// `body` with the string's UTF-8 (made contiguous first when it is not).
+    func withUTF8Bytes<R>(_ body: (UnsafeRawBufferPointer) -> R) -> R {
+        var string = self
+        return string.withUTF8 { body(UnsafeRawBufferPointer($0)) }
+    }
+}
+
+/// A fold of facts in seq order that a read builds as it goes (`Ledger.streamingFold`).
+protocol FactFold: Sendable {
+    init()
+    mutating func fold(_ fact: some FactReading)
+}
+
+extension ProjectState: FactFold {}
+extension KPIFigures: FactFold {}
+
+/// The state and the KPI figures, folded in one read (`report` shows both).
+struct StateAndFigures: FactFold {
+    var state = ProjectState()
+    var figures = KPIFigures()
+
+    mutating func fold(_ fact: some FactReading) {
+        state.fold(fact)
+        figures.fold(fact)
+    }
 }
 
 /// A fact whose `data` is a parsed tree.
@@ -97,6 +135,12 @@ extension TreeFact {
     func integerMembers(_ object: StaticString) -> [(String, Int)] {
         (data[object.description]?.objectValue?.members ?? []).map { ($0.key, $0.value.integerValue ?? 0) }
     }
+    func withString<R>(_ member: StaticString, _ body: (UnsafeRawBufferPointer) -> R) -> R? {
+        string(member)?.withUTF8Bytes(body)
+    }
+    func forEachIntegerMember(_ object: StaticString, _ body: (UnsafeRawBufferPointer, Int) -> Void) {
+        for (name, count) in integerMembers(object) { name.withUTF8Bytes { body($0, count) } }
+    }
 }
 
 /// A fact read straight from a canonical line: no `Event`, no `data` tree. Only for a
@@ -126,7 +170,13 @@ struct LineFact: FactReading {
     func integer(_ object: StaticString, _ member: StaticString) -> Int? { data.object(object)?.integer(member) }
     func integerMembers(_ object: StaticString) -> [(String, Int)] {
         var members: [(String, Int)] = []
-        data.object(object)?.forEachMember { name, value in members.append((name, CanonicalObject.integer(value) ?? 0)) }
+        forEachIntegerMember(object) { name, count in members.append((String(decoding: name, as: UTF8.self), count)) }
         return members
+    }
+    func withString<R>(_ member: StaticString, _ body: (UnsafeRawBufferPointer) -> R) -> R? {
+        members.value(member).flatMap { CanonicalObject.withString($0, body) }
+    }
+    func forEachIntegerMember(_ object: StaticString, _ body: (UnsafeRawBufferPointer, Int) -> Void) {
+        data.object(object)?.forEachMemberName { name, value in body(name, CanonicalObject.integer(value) ?? 0) }
     }
 }

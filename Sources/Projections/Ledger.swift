@@ -33,8 +33,8 @@ public struct Ledger: Sendable {
         public var facts: [ResolvedEvent] {
             get throws { try history.facts(validAt: validAt, in: timeZone) }
         }
-        /// The fold of `facts`; computed while the log was read (or from the KPI
-        /// checkpoint's position, when first asked for), unless `validAt` was changed since.
+        /// The fold of `facts`; computed while the log was read (or read again when first
+        /// asked for, when the view did not fold it), unless `validAt` was changed since.
         public var state: ProjectState {
             get throws {
                 if source.validAt == validAt, let folded = try source.state() { return folded }
@@ -42,11 +42,14 @@ public struct Ledger: Sendable {
             }
         }
         /// The KPI rows at `validAt`: from the KPI checkpoint when it answers this
-        /// question (see `KPICheckpoint`), else computed from `state` (and kept there).
+        /// question (see `KPICheckpoint`), else from the `KPIFigures` folded while the log
+        /// was read (and kept there), else from `facts`.
         public var kpis: [KPIRow] {
             get throws {
-                if source.validAt == validAt { return try source.kpis { KPI.rows(of: try state, validAt: validAt, in: timeZone) } }
-                return KPI.rows(of: try state, validAt: validAt, in: timeZone)
+                let validAt = validAt, zone = timeZone
+                let fromFacts = { KPIFigures(facts: try facts).rows(validAt: validAt, in: zone) }
+                guard source.validAt == validAt else { return try fromFacts() }
+                return try source.kpis { figures in try figures?.rows(validAt: validAt, in: zone) ?? fromFacts() }
             }
         }
     }
@@ -82,43 +85,71 @@ public struct Ledger: Sendable {
                     validAtGiven: validAt != nil, timeZone: zone, source: source)
     }
 
+    /// What a view folds while it reads the log: what its command will ask for. The
+    /// other is folded on demand, by a second read.
+    public enum Folding: Sendable {
+        /// `ProjectState`, for `state`.
+        case state
+        /// `KPIFigures`, for `kpi`: the compact fold (a cold `kpi` waits for it).
+        case kpis
+        /// Both in the one read, for `report`.
+        case both
+    }
+
     /// Reads the log up to `asOf` (`recorded` ≤ T) for reading at `validAt` (`occurred`
     /// ≤ D). Plain dates mean the end of that day in the log's time zone (SPEC §4).
     ///
-    /// Every line is checked as `EventLog.read` with `.hashes` checks it. The state is
-    /// folded while reading, without keeping the events (see `streamingFold`); the
-    /// history is read only if the caller asks for it.
+    /// Every line is checked as `EventLog.read` with `.hashes` checks it. What `folding`
+    /// names is folded while reading, without keeping the events (see `streamingFold`);
+    /// the history is read only if the caller asks for it.
     ///
     /// - Throws: `ValidationError` for a time that is not one; `LogError` when the log
     ///   cannot be read or is damaged.
-    public func view(asOf: String? = nil, validAt: String? = nil, now: Int64 = Timestamp.nowMillis()) throws -> View {
+    public func view(asOf: String? = nil, validAt: String? = nil, now: Int64 = Timestamp.nowMillis(), folding: Folding = .both) throws -> View {
         let zone = log.timeZone
         let (asOfMillis, validAtMillis) = try instants(asOf: asOf, validAt: validAt)
         let valid = validAtMillis ?? now
         let log = self.log
+        let ledger = self
+        /// The state as the view's head has it, read again: for a view that did not fold it.
+        func stateReadAgain(through head: LogHead) -> @Sendable () throws -> ProjectState {
+            {
+                let fold = try ledger.streamingFold(ProjectState.self, asOf: asOfMillis, validAt: valid, upTo: head.seq)
+                guard fold.head == head else { throw Ledger.changedWhileRead(head, fold.head) }
+                return fold.folded
+            }
+        }
         // At the head, the rows a cold read kept may already answer the question.
         if asOfMillis == nil, let warm = KPICheckpoint.load(log, validAt: valid) {
             let head = LogHead(seq: warm.position.seq, hash: warm.position.hash, recorded: warm.recorded)
-            let ledger = self
-            let source = ViewSource(rows: warm.rows, validAt: valid, state: {
-                let fold = try ledger.streamingFold(asOf: nil, validAt: valid, upTo: head.seq)
-                guard fold.head == head else { throw Ledger.changedWhileRead(head, fold.head) }
-                return fold.state
-            }, history: { try Ledger.history(of: log, asOf: nil, through: head) })
+            let source = ViewSource(rows: warm.rows, validAt: valid, state: stateReadAgain(through: head),
+                                    history: { try Ledger.history(of: log, asOf: nil, through: head) })
             return View(head: head, tornTail: nil, asOf: nil, validAt: valid, validAtGiven: validAt != nil, timeZone: zone, source: source)
         }
-        let fold = try streamingFold(asOf: asOfMillis, validAt: valid)
+        let (state, figures, read): (ProjectState?, KPIFigures?, StreamingFold<Void>)
+        switch folding {
+        case .state:
+            let fold = try streamingFold(ProjectState.self, asOf: asOfMillis, validAt: valid)
+            (state, figures, read) = (fold.folded, nil, fold.withoutFolded)
+        case .kpis:
+            let fold = try streamingFold(KPIFigures.self, asOf: asOfMillis, validAt: valid)
+            (state, figures, read) = (nil, fold.folded, fold.withoutFolded)
+        case .both:
+            let fold = try streamingFold(StateAndFigures.self, asOf: asOfMillis, validAt: valid)
+            (state, figures, read) = (fold.folded.state, fold.folded.figures, fold.withoutFolded)
+        }
         // Rows of every fact, at the head, with nothing torn: worth keeping for the next read.
         var keepRows: (@Sendable ([KPIRow]) -> Void)?
-        if asOfMillis == nil, fold.tornTail == nil, fold.excludedFacts == 0, let end = fold.end {
-            let recorded = fold.head.recorded
+        if asOfMillis == nil, read.tornTail == nil, read.excludedFacts == 0, let end = read.end {
+            let recorded = read.head.recorded
             keepRows = { rows in KPICheckpoint(position: end, recorded: recorded, validAt: valid, zone: zone, rows: rows).save(log) }
         }
-        let head = fold.head
-        let source = ViewSource(state: fold.state, validAt: valid, keepRows: keepRows) {
+        let head = read.head
+        let source = ViewSource(state: state ?? nil, readState: state == nil ? stateReadAgain(through: head) : nil, figures: figures,
+                                validAt: valid, keepRows: keepRows) {
             try Ledger.history(of: log, asOf: asOfMillis, through: head)
         }
-        return View(head: fold.head, tornTail: fold.tornTail, asOf: asOfMillis, validAt: valid,
+        return View(head: read.head, tornTail: read.tornTail, asOf: asOfMillis, validAt: valid,
                     validAtGiven: validAt != nil, timeZone: zone, source: source)
     }
 
@@ -157,7 +188,7 @@ public struct Ledger: Sendable {
     ///
     /// Complexity: two reads of the log; memory grows with the state and the number of
     /// corrections, not with the number of events.
-    func streamingFold(asOf: Int64?, validAt: Int64, upTo last: Int = Int.max) throws -> StreamingFold {
+    func streamingFold<Fold: FactFold>(_: Fold.Type, asOf: Int64?, validAt: Int64, upTo last: Int = Int.max) throws -> StreamingFold<Fold> {
         let zone = log.timeZone
         let amendments = try Amendments.find(in: log)
         func counts(_ amendment: Event) -> Bool {
@@ -165,7 +196,7 @@ public struct Ledger: Sendable {
             guard let asOf else { return true }
             return (Timestamp.millis(ofRecorded: amendment.recorded) ?? Int64.max) <= asOf
         }
-        var fold = StreamingFold()
+        var fold = StreamingFold(folded: Fold())
         var metAmendments: [String] = []
         var targetsSeen = Set<String>()
         var consistent = true
@@ -184,7 +215,7 @@ public struct Ledger: Sendable {
             // strict parser read go the way of the history.
             let isTarget = amendments.targets.contains(line.id)
             if !meta, !isTarget, let fact = LineFact(line, kind: kind) {
-                if ResolvedEvent.isValid(occurred: fact.occurred, at: validAt, in: zone) { fold.state.fold(fact) } else { fold.excludedFacts += 1 }
+                if ResolvedEvent.isValid(occurred: fact.occurred, at: validAt, in: zone) { fold.folded.fold(fact) } else { fold.excludedFacts += 1 }
                 return seq < last
             }
             let event = try line.event()
@@ -196,7 +227,7 @@ public struct Ledger: Sendable {
             }
             let resolved = amendments.resolve(event, counting: counts)
             if resolved.isFact {
-                if resolved.isValid(at: validAt, in: zone) { fold.state.apply(resolved) } else { fold.excludedFacts += 1 }
+                if resolved.isValid(at: validAt, in: zone) { fold.folded.fold(resolved) } else { fold.excludedFacts += 1 }
             }
             return seq < last
         }
@@ -204,8 +235,8 @@ public struct Ledger: Sendable {
         if consistent { consistent = amendments.all.filter(counts).map(\.hash) == metAmendments }
         guard consistent else {
             let (history, tornTail) = try Ledger.history(of: log, asOf: asOf, upTo: last)
-            var slow = StreamingFold()
-            slow.state = ProjectState(facts: history.facts(validAt: validAt, in: zone))
+            var slow = StreamingFold(folded: Fold())
+            for fact in history.facts(validAt: validAt, in: zone) { slow.folded.fold(fact) }
             slow.head = history.head
             slow.tornTail = tornTail
             return slow
@@ -217,14 +248,27 @@ public struct Ledger: Sendable {
     }
 
     /// What `streamingFold` found.
-    struct StreamingFold {
-        var state = ProjectState()
+    struct StreamingFold<Folded> {
+        var folded: Folded
         var head = LogHead.empty
         var tornTail: TornTail?
         /// Where the fold stopped reading; nil when the history answered instead.
         var end: LogPosition?
         /// Facts left out because they occurred after the valid time.
         var excludedFacts = 0
+
+        init(folded: Folded, head: LogHead = .empty, tornTail: TornTail? = nil, end: LogPosition? = nil, excludedFacts: Int = 0) {
+            self.folded = folded
+            self.head = head
+            self.tornTail = tornTail
+            self.end = end
+            self.excludedFacts = excludedFacts
+        }
+
+        /// What was read, without what was folded.
+        var withoutFolded: StreamingFold<Void> {
+            StreamingFold<Void>(folded: (), head: head, tornTail: tornTail, end: end, excludedFacts: excludedFacts)
+        }
     }
 
     static func changedWhileRead(_ before: LogHead, _ after: LogHead) -> LogError {
@@ -650,17 +694,22 @@ final class ViewSource: @unchecked Sendable {
     let validAt: Int64?
     private let lock = Lock()
     private var cachedState: ProjectState?
+    /// Folded with the state (or instead of it) until the rows are made from them.
+    private var figures: KPIFigures?
     private var cachedRows: [KPIRow]?
     private var cachedHistory: History?
     private let readState: (@Sendable () throws -> ProjectState)?
     private let readHistory: (@Sendable () throws -> History)?
     private let keepRows: (@Sendable ([KPIRow]) -> Void)?
 
-    /// After a streaming fold: the state is known, the history read on demand.
-    init(state: ProjectState, validAt: Int64, keepRows: (@Sendable ([KPIRow]) -> Void)? = nil, read: @escaping @Sendable () throws -> History) {
+    /// After a streaming fold: what it folded is known (the state, or a way to fold it
+    /// later), the history read on demand.
+    init(state: ProjectState?, readState: (@Sendable () throws -> ProjectState)?, figures: KPIFigures?, validAt: Int64,
+         keepRows: (@Sendable ([KPIRow]) -> Void)? = nil, read: @escaping @Sendable () throws -> History) {
         self.validAt = validAt
         cachedState = state
-        readState = nil
+        self.readState = readState
+        self.figures = figures
         readHistory = read
         self.keepRows = keepRows
     }
@@ -701,18 +750,22 @@ final class ViewSource: @unchecked Sendable {
         return cachedState
     }
 
-    func kpis(_ compute: () throws -> [KPIRow]) rethrows -> [KPIRow] {
+    /// The rows, made on first use by `compute` from the figures folded (nil when none
+    /// were), which are then let go.
+    func kpis(_ compute: (KPIFigures?) throws -> [KPIRow]) rethrows -> [KPIRow] {
         lock.lock()
         if let cachedRows {
             lock.unlock()
             return cachedRows
         }
+        let figures = self.figures
         lock.unlock()
-        let rows = try compute()
+        let rows = try compute(figures)
         lock.lock()
         defer { lock.unlock() }
         if cachedRows == nil {
             cachedRows = rows
+            self.figures = nil
             keepRows?(rows)
         }
         return rows

@@ -70,10 +70,15 @@ public struct CanonicalObject {
 
     /// Every member with its value's bytes, in order.
     public func forEachMember(_ body: (String, UnsafeRawBufferPointer) -> Void) {
+        forEachMemberName { name, value in body(String(decoding: name, as: UTF8.self), value) }
+    }
+
+    /// `forEachMember`, with each name's UTF-8 (decoded, as `string` decodes it).
+    public func forEachMemberName(_ body: (UnsafeRawBufferPointer, UnsafeRawBufferPointer) -> Void) {
         forEachMemberRange { name, value in
-            // The name with its quotes, which `string` decodes.
-            body(Self.string(UnsafeRawBufferPointer(rebasing: bytes[(name.lowerBound - 1)...name.upperBound])) ?? "",
-                 UnsafeRawBufferPointer(rebasing: bytes[value]))
+            // The name with its quotes, which `withString` decodes.
+            let quoted = UnsafeRawBufferPointer(rebasing: bytes[(name.lowerBound - 1)...name.upperBound])
+            _ = Self.withString(quoted) { body($0, UnsafeRawBufferPointer(rebasing: bytes[value])) }
             return true
         }
     }
@@ -128,12 +133,17 @@ public struct CanonicalObject {
 
     /// A string value (quotes included) decoded; nil when the value is not a string.
     public static func string(_ value: UnsafeRawBufferPointer) -> String? {
+        withString(value) { String(decoding: $0, as: UTF8.self) }
+    }
+
+    /// `body` with the UTF-8 of a string value (quotes included) decoded: the bytes in
+    /// place when it has no escapes. Nil, without calling `body`, when it is not a string.
+    public static func withString<R>(_ value: UnsafeRawBufferPointer, _ body: (UnsafeRawBufferPointer) -> R) -> R? {
         guard value.count >= 2, value[0] == quote else { return nil }
         let contents = UnsafeRawBufferPointer(rebasing: value[1..<(value.count - 1)])
-        if !contents.contains(backslash) {
-            return String(decoding: contents, as: UTF8.self)
-        }
-        return (try? JSONParser.parse(value))?.stringValue
+        if !contents.contains(backslash) { return body(contents) }
+        guard var decoded = (try? JSONParser.parse(value))?.stringValue else { return nil }
+        return decoded.withUTF8 { body(UnsafeRawBufferPointer($0)) }
     }
 
     /// An integer value; nil when the value is not one.

@@ -143,7 +143,7 @@ public struct ReportModel: Sendable {
     /// Builds the model of `view`; `provenance` names the times as the caller gave them.
     public init(view: Ledger.View, asOf: String?, validAt: String?, tool: String, generated: Int64) throws {
         let state = try view.state
-        let kpis = KPI.rows(of: state, validAt: view.validAt, in: view.timeZone)
+        let kpis = try view.kpis
         let validDate = Timestamp.calendarDate(ofMillis: view.validAt, in: view.timeZone)
         self.init(state: state, kpis: kpis, validDate: validDate, provenance: Provenance(
             head: view.head.description, asOf: asOf, validAt: validAt, validDate: validDate,

@@ -4,7 +4,7 @@ import Projections
 extension Commands {
     static func kpi(_ invocation: Invocation) throws -> Int32 {
         let session = Session(invocation)
-        let view = try session.view()
+        let view = try session.view(.projections(.kpis))
         if invocation.json {
             Output.write(bytes: try view.kpiJSON(asOf: invocation.asOf, validAt: invocation.validAt) + [0x0A])
             return ExitStatus.success
@@ -21,7 +21,7 @@ extension Commands {
 
     static func state(_ invocation: Invocation) throws -> Int32 {
         let session = Session(invocation)
-        let view = try session.view()
+        let view = try session.view(.projections(.state))
         if invocation.json {
             session.printJSON(try view.stateJSON(asOf: invocation.asOf, validAt: invocation.validAt))
             return ExitStatus.success

@@ -13,7 +13,7 @@ extension Commands {
             preconditionFailure("the parser admits only the listed --format and --lang values")
         }
         let generated = try generationTime(invocation.environment)
-        let view = try session.view()
+        let view = try session.view(.projections(.both))
         let document = try Report.render(view, options: ReportOptions(
             format: format, language: language, asOf: invocation.asOf, validAt: invocation.validAt,
             tool: "recoveryctl \(RecoveryCtlVersion.string)", generated: generated))

@@ -35,18 +35,19 @@ struct Session {
         }
     }
 
-    /// What a command reads of the log: the projections (`Ledger.view`), the events
-    /// (`Ledger.historyView`), or only the head (`Ledger.headView`).
-    enum Reading { case projections, events, head }
+    /// What a command reads of the log: the projections (`Ledger.view`, folding what
+    /// the command shows), the events (`Ledger.historyView`), or only the head
+    /// (`Ledger.headView`).
+    enum Reading { case projections(Ledger.Folding), events, head }
 
     /// A view at `--as-of` / `--valid-at`, telling stderr about a torn tail.
-    func view(_ reading: Reading = .projections) throws -> Ledger.View {
+    func view(_ reading: Reading) throws -> Ledger.View {
         let view: Ledger.View
         do {
             let ledger = try ledger()
             let (asOf, validAt) = (invocation.asOf, invocation.validAt)
             view = switch reading {
-            case .projections: try ledger.view(asOf: asOf, validAt: validAt)
+            case .projections(let folding): try ledger.view(asOf: asOf, validAt: validAt, folding: folding)
             case .events: try ledger.historyView(asOf: asOf, validAt: validAt)
             case .head: try ledger.headView(asOf: asOf, validAt: validAt)
             }
