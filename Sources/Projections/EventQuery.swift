@@ -132,7 +132,7 @@ extension Ledger {
             return (query.answer(from: try Ledger.history(of: log, asOf: nil, through: head)), true)
         }
         func amendmentSeqs(aimingAt id: String) -> Set<Int> {
-            Set(((amendments.corrections[id] ?? []) + (amendments.retractions[id] ?? [])).map(\.seq))
+            Set((amendments.corrections[id] ?? []).map(\.0.seq) + (amendments.retractions[id] ?? []).map(\.seq))
         }
         var picked: [ResolvedEvent] = []
         var erasedTexts = Set<String>()
@@ -268,10 +268,10 @@ extension Amendments {
     /// `event` with the corrections and retractions of it recorded after it that `counts`
     /// (those up to the head read) applied: as `History` resolves it when no other
     /// event holds its id.
-    func resolve(_ event: Event, counting counts: (Event) -> Bool) -> ResolvedEvent {
+    func resolve(_ event: Event, counting counts: (Amendment) -> Bool) -> ResolvedEvent {
         var resolved = ResolvedEvent(event)
-        for correction in corrections[event.id] ?? [] where correction.seq > event.seq && counts(correction) {
-            resolved.apply(correction: correction)
+        for (amendment, correction) in corrections[event.id] ?? [] where amendment.seq > event.seq && counts(amendment) {
+            resolved.apply(correction)
         }
         for retraction in retractions[event.id] ?? [] where retraction.seq > event.seq && counts(retraction) {
             resolved.apply(retractionAt: retraction.seq)

@@ -24,10 +24,13 @@ public struct ResolvedEvent: Sendable, Equatable {
     /// those members of `data`, its `occurred` replaces `occurred`. The one place a
     /// correction takes effect, for the history and for the streaming fold alike.
     mutating func apply(correction: Event) {
-        if case .object(let changes)? = correction.data["changes"] {
-            for (key, value) in changes.members { data[key] = value }
-        }
-        if case .string(let occurred)? = correction.data["occurred"] { self.occurred = occurred }
+        apply(Amendments.Correction(correction))
+    }
+
+    /// `apply(correction:)`, with what it reads of the correction.
+    mutating func apply(_ correction: Amendments.Correction) {
+        for (key, value) in correction.changes?.members ?? [] { data[key] = value }
+        if let occurred = correction.occurred { self.occurred = occurred }
         correctedBy.append(correction.seq)
     }
 

@@ -191,10 +191,10 @@ public struct Ledger: Sendable {
     func streamingFold<Fold: FactFold>(_: Fold.Type, asOf: Int64?, validAt: Int64, upTo last: Int = Int.max) throws -> StreamingFold<Fold> {
         let zone = log.timeZone
         let amendments = try Amendments.find(in: log)
-        func counts(_ amendment: Event) -> Bool {
+        func counts(_ amendment: Amendments.Amendment) -> Bool {
             guard amendment.seq <= last else { return false }
             guard let asOf else { return true }
-            return (Timestamp.millis(ofRecorded: amendment.recorded) ?? Int64.max) <= asOf
+            return (amendment.recordedMillis ?? Int64.max) <= asOf
         }
         var fold = StreamingFold(folded: Fold())
         var metAmendments: [String] = []
@@ -640,14 +640,37 @@ public struct Ledger: Sendable {
 }
 
 /// The corrections and retractions of a log, by the id of the event they aim at: what
-/// the streaming fold must know before it meets their targets.
+/// the streaming fold must know before it meets their targets. Each is kept as what
+/// resolving its target reads of it, not as its event: a long log has tens of
+/// thousands of them (finding 33).
 struct Amendments {
-    var corrections: [String: [Event]] = [:]
-    var retractions: [String: [Event]] = [:]
+    /// What every amendment is to a reader that resolves it.
+    struct Amendment {
+        let seq: Int
+        /// Nil when `recorded` is not a time (it then counts at no `--as-of`).
+        let recordedMillis: Int64?
+        let hash: String
+    }
+
+    /// What applying a correction reads of it (`ResolvedEvent.apply`).
+    struct Correction {
+        let seq: Int
+        let changes: JSONObject?
+        let occurred: String?
+
+        init(_ event: Event) {
+            seq = event.seq
+            changes = event.data["changes"]?.objectValue
+            occurred = event.data["occurred"]?.stringValue
+        }
+    }
+
+    var corrections: [String: [(Amendment, Correction)]] = [:]
+    var retractions: [String: [Amendment]] = [:]
     /// The ids aimed at, as keys of 16 bytes: what the fold asks of every line.
     var targets: Set<UUIDKey> = []
     /// In seq order.
-    var all: [Event] = []
+    var all: [Amendment] = []
 
     /// One pass over the raw lines: only those whose last 64 bytes hold `"type":"event.`
     /// are parsed. A canonical line ends with its `type` and `v` members, so a
@@ -655,21 +678,22 @@ struct Amendments {
     /// checked read that follows.
     static func find(in log: EventLog) throws -> Amendments {
         var found = Amendments()
-        let amendments = try log.pickRawLines { line -> (event: Event, target: String)? in
+        let amendments = try log.pickRawLines { line -> (Amendment, target: String, correction: Correction?)? in
             guard Amendments.mayBeAmendment(line),
                   let event = Event(parsing: line),
                   event.type == History.correctedType || event.type == History.retractedType,
                   case .string(let target)? = event.data["target"] else { return nil }
-            return (event, target)
+            let amendment = Amendment(seq: event.seq, recordedMillis: Timestamp.millis(ofRecorded: event.recorded), hash: event.hash)
+            return (amendment, target, event.type == History.correctedType ? Correction(event) : nil)
         }
-        for (event, target) in amendments {
-            if event.type == History.correctedType {
-                found.corrections[target, default: []].append(event)
+        for (amendment, target, correction) in amendments {
+            if let correction {
+                found.corrections[target, default: []].append((amendment, correction))
             } else {
-                found.retractions[target, default: []].append(event)
+                found.retractions[target, default: []].append(amendment)
             }
             found.targets.insert(UUIDKey(target))
-            found.all.append(event)
+            found.all.append(amendment)
         }
         return found
     }
