@@ -454,10 +454,16 @@ public struct LogLine {
         canonical.map { CanonicalObject(UnsafeRawBufferPointer(rebasing: bytes[$0.data])) }
     }
 
-    public func withType<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
-        if let canonical { return try body(UnsafeRawBufferPointer(rebasing: bytes[canonical.type])) }
-        var type = strict!.type
-        return try type.withUTF8 { try body(UnsafeRawBufferPointer($0)) }
+    public func withType<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R { try withMember(\.type, \.type, body) }
+
+    /// `body` with the UTF-8 of `stream`, without a string made of it.
+    public func withStream<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R { try withMember(\.stream, \.stream, body) }
+
+    private func withMember<R>(_ range: KeyPath<CanonicalLine, Range<Int>>, _ member: KeyPath<Event, String>,
+                               _ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        if let canonical { return try body(UnsafeRawBufferPointer(rebasing: bytes[canonical[keyPath: range]])) }
+        var value = strict![keyPath: member]
+        return try value.withUTF8 { try body(UnsafeRawBufferPointer($0)) }
     }
 
     public var id: UUIDKey {

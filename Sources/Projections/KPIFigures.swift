@@ -38,12 +38,15 @@ public struct KPIFigures: Sendable {
     }
 
     private struct Training: Blank {
+        /// -1 until one is held under the id.
         var kind: Int32 = -1
         /// Its participants, in `participantUnits` and `participantCounts`.
         var participants: Range<Int32> = 0..<0
     }
 
+    /// A case's handover while it is open.
     private struct OpenHandover: Blank {
+        /// -1 when none is open under the case.
         var route: Int32 = -1
         /// Days since 1970 of `occurred`; nil when it is not a date.
         var startedDay: Int32?

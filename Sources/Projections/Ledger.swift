@@ -145,7 +145,7 @@ public struct Ledger: Sendable {
             keepRows = { rows in KPICheckpoint(position: end, recorded: recorded, validAt: valid, zone: zone, rows: rows).save(log) }
         }
         let head = read.head
-        let source = ViewSource(state: state ?? nil, readState: state == nil ? stateReadAgain(through: head) : nil, figures: figures,
+        let source = ViewSource(state: state, readState: state == nil ? stateReadAgain(through: head) : nil, figures: figures,
                                 validAt: valid, keepRows: keepRows) {
             try Ledger.history(of: log, asOf: asOfMillis, through: head)
         }

@@ -109,7 +109,8 @@ struct ValidationContext: Sendable {
     mutating func absorb(_ line: LogLine, in pass: inout ReplayPass) throws {
         let event = history == nil ? nil : try line.event()
         if let event { history!.append(event) }
-        note(stream: line.stream, texts: try line.textReferences())
+        line.withStream { state.noteStream(bytes: $0) }
+        note(texts: try line.textReferences())
         // A correction changes nothing validation reads (see `ValidationState`); a
         // retraction may undo what an earlier event folded in.
         let (kind, meta) = line.factKind
@@ -136,11 +137,13 @@ struct ValidationContext: Sendable {
         if pass.refold { try refoldState(log) }
     }
 
-    private mutating func note(_ event: Event) { note(stream: event.stream, texts: event.textReferences) }
-
     /// What validation keeps of every event: its stream, the text it names or erases.
-    private mutating func note(stream: String, texts: (text: String?, erased: String?)) {
-        state.noteStream(stream)
+    private mutating func note(_ event: Event) {
+        state.noteStream(event.stream)
+        note(texts: event.textReferences)
+    }
+
+    private mutating func note(texts: (text: String?, erased: String?)) {
         if let text = texts.text { state.noteText(text) }
         if let erased = texts.erased { state.noteErased(erased) }
     }

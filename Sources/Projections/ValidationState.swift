@@ -92,50 +92,54 @@ struct ValidationState: Sendable {
     /// A key as stored: `KIND/REST` with a kind of the catalog as its code and REST; a
     /// text reference (`text/sha256-` and 64 lower-case hex digits) as its code and
     /// the 32 bytes; anything else as 0 and its UTF-8. One key, one form.
-    static func encode(_ key: String) -> [UInt8] {
-        var key = key
-        return key.withUTF8 { utf8 in
-            let bytes = UnsafeRawBufferPointer(utf8)
-            guard let slash = bytes.firstIndex(of: UInt8(ascii: "/")),
-                  let kind = kindNames.firstIndex(where: { $0.elementsEqual(UnsafeRawBufferPointer(rebasing: bytes[..<slash])) }) else {
-                return encoded(code: 0, bytes)
-            }
-            return encode(kind: kind, UnsafeRawBufferPointer(rebasing: bytes[(slash + 1)...]))
-        }
-    }
-
-    /// `encode("KIND/REST")` for the kind at `kind` in `kinds`, without the key as a string.
-    static func encode(kind: Int, _ rest: UnsafeRawBufferPointer) -> [UInt8] {
-        if kind == textKind, rest.count == textReferencePrefix.count + 64, rest.starts(with: textReferencePrefix) {
-            var bytes: [UInt8] = [textReferenceCode]
-            bytes.reserveCapacity(33)
-            var high: UInt8?
-            for c in rest.dropFirst(textReferencePrefix.count) {
-                let nibble: UInt8
-                switch c {
-                case UInt8(ascii: "0")...UInt8(ascii: "9"): nibble = c - UInt8(ascii: "0")
-                case UInt8(ascii: "a")...UInt8(ascii: "f"): nibble = c - UInt8(ascii: "a") + 10
-                default: return encoded(code: UInt8(kind + 1), rest)
-                }
-                if let h = high { bytes.append(h << 4 | nibble); high = nil } else { high = nibble }
-            }
-            return bytes
-        }
-        return encoded(code: UInt8(kind + 1), rest)
-    }
+    static func encode(_ key: String) -> [UInt8] { key.withUTF8Bytes { withEncoded($0) { Array($0) } } }
 
     /// `encode(key(kind, id))`, without the key as a string.
     static func encode(_ kind: ReferenceKind, _ id: String) -> [UInt8] {
-        var id = id
-        return id.withUTF8 { encode(kind: referenceKinds[kind]!, UnsafeRawBufferPointer($0)) }
+        id.withUTF8Bytes { withEncoded(kind: referenceKinds[kind]!, $0) { Array($0) } }
     }
 
-    /// `code` and then `bytes`, in one allocation.
-    private static func encoded(code: UInt8, _ bytes: UnsafeRawBufferPointer) -> [UInt8] {
-        [UInt8](unsafeUninitializedCapacity: bytes.count + 1) { buffer, count in
+    /// `body` with `encode(key)`, where `key` is the UTF-8 of `KIND/REST`. The stored
+    /// form is made on the stack: a fold asks this of every line it reads.
+    static func withEncoded<R>(_ key: UnsafeRawBufferPointer, _ body: (UnsafeRawBufferPointer) -> R) -> R {
+        guard let slash = key.firstIndex(of: UInt8(ascii: "/")),
+              let kind = kindNames.firstIndex(where: { $0.elementsEqual(UnsafeRawBufferPointer(rebasing: key[..<slash])) }) else {
+            return withEncoded(code: 0, key, body)
+        }
+        return withEncoded(kind: kind, UnsafeRawBufferPointer(rebasing: key[(slash + 1)...]), body)
+    }
+
+    /// `withEncoded` of `KIND/REST` for the kind at `kind` in `kinds`, given REST.
+    static func withEncoded<R>(kind: Int, _ rest: UnsafeRawBufferPointer, _ body: (UnsafeRawBufferPointer) -> R) -> R {
+        if kind == textKind, rest.count == textReferencePrefix.count + 64, rest.starts(with: textReferencePrefix) {
+            let hex = UnsafeRawBufferPointer(rebasing: rest[textReferencePrefix.count...])
+            let stored = withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 33) { buffer -> R? in
+                buffer[0] = textReferenceCode
+                for at in 0..<32 {
+                    guard let high = lowerHexValue(hex[2 * at]), let low = lowerHexValue(hex[2 * at + 1]) else { return nil }
+                    buffer[1 + at] = high << 4 | low
+                }
+                return body(UnsafeRawBufferPointer(buffer))
+            }
+            if let stored { return stored }
+        }
+        return withEncoded(code: UInt8(kind + 1), rest, body)
+    }
+
+    /// `body` with `code` and then `bytes`.
+    private static func withEncoded<R>(code: UInt8, _ bytes: UnsafeRawBufferPointer, _ body: (UnsafeRawBufferPointer) -> R) -> R {
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: bytes.count + 1) { buffer in
             buffer[0] = code
             UnsafeMutableRawBufferPointer(rebasing: UnsafeMutableRawBufferPointer(buffer)[1...]).copyMemory(from: bytes)
-            count = bytes.count + 1
+            return body(UnsafeRawBufferPointer(buffer))
+        }
+    }
+
+    private static func lowerHexValue(_ c: UInt8) -> UInt8? {
+        switch c {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): c - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): c - UInt8(ascii: "a") + 10
+        default: nil
         }
     }
 
@@ -215,7 +219,11 @@ struct ValidationState: Sendable {
 
     // MARK: folding
 
-    mutating func noteStream(_ stream: String) { update(stream, insert: true) { $0.insert(.stream) } }
+    mutating func noteStream(_ stream: String) { stream.withUTF8Bytes { noteStream(bytes: $0) } }
+    /// `noteStream`, given the stream's UTF-8.
+    mutating func noteStream(bytes stream: UnsafeRawBufferPointer) {
+        ValidationState.withEncoded(stream) { update(encoded: $0, insert: true) { $0.insert(.stream) } }
+    }
     mutating func noteText(_ reference: String) { update(ValidationState.textKey(reference), insert: true) { $0.insert(.text) } }
     mutating func noteErased(_ reference: String) { update(ValidationState.textKey(reference), insert: true) { $0.insert(.erased) } }
 
@@ -225,38 +233,38 @@ struct ValidationState: Sendable {
 
     /// `apply(type:data:)`, for whatever reads a fact (a line read in place, too).
     mutating func apply(_ fact: some FactReading) {
-        func key(_ kind: ReferenceKind, _ member: StaticString) -> [UInt8]? {
-            fact.string(member).map { ValidationState.encode(kind, $0) }
+        /// `change` to the flags of the key of `kind` that `member` names, when it names one.
+        func update(_ kind: ReferenceKind, _ member: StaticString, insert: Bool = false, _ change: (inout Flags) -> Void) {
+            _ = fact.withString(member) { id in
+                ValidationState.withEncoded(kind: ValidationState.referenceKinds[kind]!, id) { self.update(encoded: $0, insert: insert, change) }
+            }
         }
-        func has(_ member: StaticString) -> Bool { fact.string(member) != nil }
         switch fact.kind {
         case .unitRegistered:
-            if let key = key(.unit, "unit") { update(key, insert: true) { $0.insert(.exists) } }
+            update(.unit, "unit", insert: true) { $0.insert(.exists) }
         case .teamEstablished:
-            if let key = key(.team, "team") { update(key, insert: true) { $0.insert(.exists); $0.remove(.closed) } }
+            update(.team, "team", insert: true) { $0.insert(.exists); $0.remove(.closed) }
         case .teamClosed:
-            if let key = key(.team, "team") { update(key) { if $0.contains(.exists) { $0.insert(.closed) } } }
+            update(.team, "team") { if $0.contains(.exists) { $0.insert(.closed) } }
         case .staffHired:
-            if let key = key(.person, "person"), has("role"), has("team") { update(key, insert: true) { $0.formUnion([.exists, .employed]) } }
+            if fact.hasString("role"), fact.hasString("team") { update(.person, "person", insert: true) { $0.formUnion([.exists, .employed]) } }
         case .staffLeft:
-            if let key = key(.person, "person") { update(key) { $0.remove(.employed) } }
+            update(.person, "person") { $0.remove(.employed) }
         case .trainingHeld:
-            if let key = key(.training, "training") { update(key, insert: true) { $0.insert(.exists) } }
+            update(.training, "training", insert: true) { $0.insert(.exists) }
         case .handoverStarted:
-            if let key = key(.case, "case"), has("from"), has("to") {
-                update(key, insert: true) { $0.insert(.exists); $0.subtract([.completed, .cancelled]) }
+            if fact.hasString("from"), fact.hasString("to") {
+                update(.case, "case", insert: true) { $0.insert(.exists); $0.subtract([.completed, .cancelled]) }
             }
         case .handoverCompleted, .handoverCancelled:
             let status: Flags = fact.kind == .handoverCompleted ? .completed : .cancelled
-            if let key = key(.case, "case") {
-                update(key) { if $0.contains(.exists) && $0.isDisjoint(with: [.completed, .cancelled]) { $0.insert(status) } }
-            }
+            update(.case, "case") { if $0.contains(.exists) && $0.isDisjoint(with: [.completed, .cancelled]) { $0.insert(status) } }
         case .bodyEstablished:
-            if let key = key(.body, "body") { update(key, insert: true) { $0.insert(.exists) } }
+            update(.body, "body", insert: true) { $0.insert(.exists) }
         case .meetingHeld:
-            if let key = key(.meeting, "meeting"), has("body") { update(key, insert: true) { $0.insert(.exists) } }
+            if fact.hasString("body") { update(.meeting, "meeting", insert: true) { $0.insert(.exists) } }
         case .evaluationMilestone:
-            if let key = key(.milestone, "milestone") { update(key, insert: true) { $0.insert(.exists) } }
+            update(.milestone, "milestone", insert: true) { $0.insert(.exists) }
         case .unitUpdated, .minutesRecorded, .targetSet, .attendanceCounted, nil:
             return
         }
@@ -282,12 +290,7 @@ struct ValidationState: Sendable {
 
     /// Changes the flags of `key`; adds it first when `insert` (else an absent key stays absent).
     private mutating func update(_ key: String, insert: Bool = false, _ change: (inout Flags) -> Void) {
-        update(ValidationState.encode(key), insert: insert, change)
-    }
-
-    /// `update` of a key `encode` gave.
-    private mutating func update(_ key: [UInt8], insert: Bool = false, _ change: (inout Flags) -> Void) {
-        key.withUnsafeBytes { update(encoded: $0, insert: insert, change) }
+        key.withUTF8Bytes { ValidationState.withEncoded($0) { update(encoded: $0, insert: insert, change) } }
     }
 
     /// `update` of a key as stored. A key of the checkpoint under this state is copied
@@ -563,15 +566,16 @@ extension ValidationState: Equatable {
         guard let this = merged(), let other = other.merged() else { return false }
         var same = true
         var present = 0
-        this.forEachEntry { key, flags in
+        // Both are whole (nothing sealed under them): their own entries are all, compared as stored.
+        this.forEachOwnEntry { key, flags in
             let kept = flags.intersection(mask)
             guard same, !kept.isEmpty else { return }
             present += 1
-            if other.flags(key).intersection(mask) != kept { same = false }
+            if (other.flags(encoded: key) ?? []).intersection(mask) != kept { same = false }
         }
         guard same else { return false }
         var otherPresent = 0
-        other.forEachEntry { _, flags in if !flags.isDisjoint(with: mask) { otherPresent += 1 } }
+        other.forEachOwnEntry { _, flags in if !flags.isDisjoint(with: mask) { otherPresent += 1 } }
         return present == otherPresent
     }
 }

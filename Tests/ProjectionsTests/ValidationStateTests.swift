@@ -375,6 +375,41 @@ final class ValidationStateTests: XCTestCase {
 }
 
 extension ValidationStateTests {
+    /// `same(as:in:)` is what `verify` compares `checkpoint.bin` with a replay by: the
+    /// same keys with the same flags, whatever order they were added in and whether one
+    /// lies in a sealed checkpoint.
+    func testTwoStatesAreTheSameOnlyWithTheSameKeysAndFlags() throws {
+        let f = try LedgerFixture(self)
+        func unit(_ id: String) -> JSONObject { JSONObject(["unit": .string(id), "name": .string("U")]) }
+        func team(_ id: String) -> JSONObject { JSONObject(["team": .string(id), "name": .string("T")]) }
+        var first = ValidationState(), second = ValidationState()
+        for i in 0..<500 {
+            first.noteStream("unit/u\(i)")
+            first.apply(type: "unit.registered", data: unit("u\(i)"))
+        }
+        first.apply(type: "team.established", data: team("t1"))
+        second.apply(type: "team.established", data: team("t1"))
+        for i in (0..<500).reversed() {
+            second.apply(type: "unit.registered", data: unit("u\(i)"))
+            second.noteStream("unit/u\(i)")
+        }
+        XCTAssertTrue(first.same(as: second, in: ValidationState.everything))
+        XCTAssertTrue(second.same(as: first, in: ValidationState.everything))
+        Checkpoint(position: .start, state: first).save(f.log)
+        let sealed = try XCTUnwrap(Checkpoint.load(f.log)).state
+        XCTAssertTrue(sealed.same(as: second, in: ValidationState.everything))
+
+        var closed = second
+        closed.apply(type: "team.closed", data: team("t1"))
+        XCTAssertFalse(closed.same(as: first, in: ValidationState.everything), "one flag of one key differs")
+        XCTAssertFalse(sealed.same(as: closed, in: ValidationState.everything))
+        XCTAssertTrue(closed.same(as: first, in: .stream), "the flags outside the mask are not compared")
+        var more = second
+        more.noteStream("unit/u-new")
+        XCTAssertFalse(first.same(as: more, in: ValidationState.everything), "a key only the other holds")
+        XCTAssertFalse(more.same(as: first, in: ValidationState.everything), "a key only this one holds")
+    }
+
     func testAPageEditedPastTheFirstFailsOnlyWhenALookupReadsItAndThenVoidsTheState() throws {
         let f = try LedgerFixture(self)
         var memory = ValidationState()
