@@ -9,7 +9,7 @@ import EventStore
 /// fold a cold `kpi` waits for (finding 32 in `Benchmarks/PROFILE.md`). Both read the
 /// same facts by the same rules; a test folds both over generated logs, at many valid
 /// and record times, and compares these rows with rows computed from the state.
-public struct KPIFigures: Sendable {
+struct KPIFigures: Sendable {
     private var units = Interner(), teams = Interner(), people = Interner(), trainings = Interner()
     private var cases = Interner(), routes = Interner(), bodies = Interner(), milestones = Interner()
     private var trainingKinds = Interner(), attendanceScopes = Interner(), attendancePeriods = Interner()
@@ -90,7 +90,7 @@ public struct KPIFigures: Sendable {
     /// `from->to` of a handover, built here so no array is made per handover.
     private var routeScratch: [UInt8] = []
 
-    public init() {}
+    init() {}
 
     init(facts: some Sequence<ResolvedEvent>) {
         for fact in facts { fold(fact) }
@@ -239,7 +239,7 @@ extension KPIFigures {
     /// - Parameters:
     ///   - validAt: the valid time in milliseconds; periods holding it are still running.
     ///   - zone: the log's time zone, in which occurred dates fall into periods.
-    public func rows(validAt: Int64, in zone: ZoneRules) -> [KPIRow] {
+    func rows(validAt: Int64, in zone: ZoneRules) -> [KPIRow] {
         var rows: [KPIRow] = []
         let today = Timestamp.calendarDate(ofMillis: validAt, in: zone)
         func add(_ kpi: String, _ scope: String, period: String? = nil, actual: Int?, target: Int?, running: Bool = false) {

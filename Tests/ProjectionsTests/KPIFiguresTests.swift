@@ -176,6 +176,11 @@ final class KPIFiguresTests: XCTestCase {
         }
         let times = try recordedTimes(f.log)
         try assertRowsAreTheReferences(f, asOfs: [nil, times[times.count / 2]], "valid log")
+        // A view that folded only the figures reads the state again when it is asked for.
+        for asOf in [nil, times[times.count / 2]] {
+            let view = try f.ledger.view(asOf: asOf, validAt: "2021-06-30", now: Self.now, folding: .kpis)
+            XCTAssertEqual(try view.state, ProjectState(facts: try view.facts), "asOf \(asOf ?? "-")")
+        }
     }
 
     /// A fact read as an event (the history's way, and a corrected line's) and the same
