@@ -255,13 +255,19 @@ extension Ledger {
             return line.seq < head.seq
         }
         // Every line handed on was checked; a pass stopped early needs no more.
-        guard stopped || last == head && amendments.all.filter({ $0.seq <= head.seq }).map(\.hash) == metAmendments else {
+        guard stopped || last == head && amendments.areExactly(metAmendments, counting: { $0.seq <= head.seq }) else {
             throw Ledger.changedWhileRead(head, last)
         }
     }
 }
 
 extension Amendments {
+    /// Whether the hashes of the amendments a checked pass read, in order, are those of
+    /// the amendments found that `counts`: the log did not change between the two looks.
+    func areExactly(_ readHashes: [String], counting counts: (Amendment) -> Bool) -> Bool {
+        all.filter(counts).map(\.hash) == readHashes
+    }
+
     /// Whether a correction or retraction aims at `id`.
     func aimAt(_ id: String) -> Bool { corrections[id] != nil || retractions[id] != nil }
 
@@ -271,7 +277,7 @@ extension Amendments {
     func resolve(_ event: Event, counting counts: (Amendment) -> Bool) -> ResolvedEvent {
         var resolved = ResolvedEvent(event)
         for (amendment, correction) in corrections[event.id] ?? [] where amendment.seq > event.seq && counts(amendment) {
-            resolved.apply(correction)
+            resolved.apply(correction, seq: amendment.seq)
         }
         for retraction in retractions[event.id] ?? [] where retraction.seq > event.seq && counts(retraction) {
             resolved.apply(retractionAt: retraction.seq)

@@ -83,21 +83,25 @@ extension String {
 
 /// A fold of facts in seq order that a read builds as it goes (`Ledger.streamingFold`).
 protocol FactFold: Sendable {
-    init()
     mutating func fold(_ fact: some FactReading)
 }
 
 extension ProjectState: FactFold {}
-extension KPIFigures: FactFold {}
 
-/// The state and the KPI figures, folded in one read (`report` shows both).
-struct StateAndFigures: FactFold {
-    var state = ProjectState()
-    var figures = KPIFigures()
+/// What a view folds as it reads (`Ledger.Folding`): the state, the KPI figures, or both
+/// in the one read.
+struct ViewFold: FactFold {
+    var state: ProjectState?
+    var figures: KPIFigures?
+
+    init(_ folding: Ledger.Folding) {
+        state = folding == .kpis ? nil : ProjectState()
+        figures = folding == .state ? nil : KPIFigures()
+    }
 
     mutating func fold(_ fact: some FactReading) {
-        state.fold(fact)
-        figures.fold(fact)
+        state?.fold(fact)
+        figures?.fold(fact)
     }
 }
 

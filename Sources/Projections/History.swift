@@ -24,14 +24,14 @@ public struct ResolvedEvent: Sendable, Equatable {
     /// those members of `data`, its `occurred` replaces `occurred`. The one place a
     /// correction takes effect, for the history and for the streaming fold alike.
     mutating func apply(correction: Event) {
-        apply(Amendments.Correction(correction))
+        apply(Amendments.Correction(correction), seq: correction.seq)
     }
 
-    /// `apply(correction:)`, with what it reads of the correction.
-    mutating func apply(_ correction: Amendments.Correction) {
+    /// `apply(correction:)`, with what it reads of the correction at `seq`.
+    mutating func apply(_ correction: Amendments.Correction, seq: Int) {
         for (key, value) in correction.changes?.members ?? [] { data[key] = value }
         if let occurred = correction.occurred { self.occurred = occurred }
-        correctedBy.append(correction.seq)
+        correctedBy.append(seq)
     }
 
     /// Marks this event retracted by the `event.retracted` at `seq`.

@@ -71,8 +71,8 @@ struct KPIFigures: Sendable {
 
     /// The latest `target.set` of a kpi and scope without a period, and for each period.
     private struct Targets {
-        var withoutPeriod: (order: Int, value: Int)?
-        var byPeriod: [String: (order: Int, value: Int)] = [:]
+        var withoutPeriod: (seq: Int, value: Int)?
+        var byPeriod: [String: (seq: Int, value: Int)] = [:]
     }
 
     private var unitEntries: [Unit] = []
@@ -84,7 +84,6 @@ struct KPIFigures: Sendable {
     private var routeTotals: [RouteTotals] = []
     private var bodyEntries: [Body] = []
     private var targets: [TargetKey: Targets] = [:]
-    private var targetsSet = 0
     /// Contacts by scope (offer or venue: a scope that is both sums both) and period.
     private var contacts: [Int: Int] = [:]
     /// `from->to` of a handover, built here so no array is made per handover.
@@ -173,8 +172,7 @@ struct KPIFigures: Sendable {
             _ = d.withString("milestone") { milestones.number($0) }
         case .targetSet:
             guard let kpi = d.string("kpi"), let scope = d.string("scope"), let value = d.integer("value") else { return }
-            targetsSet += 1
-            let latest = (order: targetsSet, value: value)
+            let latest = (seq: d.seq, value: value)
             if let period = d.string("period") {
                 targets[TargetKey(kpi: kpi, scope: scope), default: Targets()].byPeriod[period] = latest
             } else {
@@ -324,12 +322,12 @@ extension KPIFigures {
         return KPI.sortedByKPIScopeAndPeriod(rows)
     }
 
-    /// The target a `target.set` gives a row: the latest, in fold order, of those for
-    /// its kpi and scope without a period or with the row's period.
+    /// The target a `target.set` gives a row: the latest by seq of those for its kpi and
+    /// scope without a period or with the row's period.
     private func targetOverride(kpi: String, scope: String, period: String?) -> Int? {
         guard let set = targets[TargetKey(kpi: kpi, scope: scope)] else { return nil }
         let forPeriod = period.flatMap { set.byPeriod[$0] }
-        guard let latest = [set.withoutPeriod, forPeriod].compactMap({ $0 }).max(by: { $0.order < $1.order }) else { return nil }
+        guard let latest = [set.withoutPeriod, forPeriod].compactMap({ $0 }).max(by: { $0.seq < $1.seq }) else { return nil }
         return latest.value
     }
 }

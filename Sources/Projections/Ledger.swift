@@ -114,7 +114,7 @@ public struct Ledger: Sendable {
         /// The state as the view's head has it, read again: for a view that did not fold it.
         func stateReadAgain(through head: LogHead) -> @Sendable () throws -> ProjectState {
             {
-                let fold = try ledger.streamingFold(ProjectState.self, asOf: asOfMillis, validAt: valid, upTo: head.seq)
+                let fold = try ledger.streamingFold(ProjectState(), asOf: asOfMillis, validAt: valid, upTo: head.seq)
                 guard fold.head == head else { throw Ledger.changedWhileRead(head, fold.head) }
                 return fold.folded
             }
@@ -126,30 +126,20 @@ public struct Ledger: Sendable {
                                     history: { try Ledger.history(of: log, asOf: nil, through: head) })
             return View(head: head, tornTail: nil, asOf: nil, validAt: valid, validAtGiven: validAt != nil, timeZone: zone, source: source)
         }
-        let (state, figures, read): (ProjectState?, KPIFigures?, StreamingFold<Void>)
-        switch folding {
-        case .state:
-            let fold = try streamingFold(ProjectState.self, asOf: asOfMillis, validAt: valid)
-            (state, figures, read) = (fold.folded, nil, fold.withoutFolded)
-        case .kpis:
-            let fold = try streamingFold(KPIFigures.self, asOf: asOfMillis, validAt: valid)
-            (state, figures, read) = (nil, fold.folded, fold.withoutFolded)
-        case .both:
-            let fold = try streamingFold(StateAndFigures.self, asOf: asOfMillis, validAt: valid)
-            (state, figures, read) = (fold.folded.state, fold.folded.figures, fold.withoutFolded)
-        }
+        let fold = try streamingFold(ViewFold(folding), asOf: asOfMillis, validAt: valid)
         // Rows of every fact, at the head, with nothing torn: worth keeping for the next read.
         var keepRows: (@Sendable ([KPIRow]) -> Void)?
-        if asOfMillis == nil, read.tornTail == nil, read.excludedFacts == 0, let end = read.end {
-            let recorded = read.head.recorded
+        if asOfMillis == nil, fold.tornTail == nil, fold.excludedFacts == 0, let end = fold.end {
+            let recorded = fold.head.recorded
             keepRows = { rows in KPICheckpoint(position: end, recorded: recorded, validAt: valid, zone: zone, rows: rows).save(log) }
         }
-        let head = read.head
-        let source = ViewSource(state: state, readState: state == nil ? stateReadAgain(through: head) : nil, figures: figures,
+        let head = fold.head
+        let state = fold.folded.state
+        let source = ViewSource(state: state, readState: state == nil ? stateReadAgain(through: head) : nil, figures: fold.folded.figures,
                                 validAt: valid, keepRows: keepRows) {
             try Ledger.history(of: log, asOf: asOfMillis, through: head)
         }
-        return View(head: read.head, tornTail: read.tornTail, asOf: asOfMillis, validAt: valid,
+        return View(head: fold.head, tornTail: fold.tornTail, asOf: asOfMillis, validAt: valid,
                     validAtGiven: validAt != nil, timeZone: zone, source: source)
     }
 
@@ -188,7 +178,7 @@ public struct Ledger: Sendable {
     ///
     /// Complexity: two reads of the log; memory grows with the state and the number of
     /// corrections, not with the number of events.
-    func streamingFold<Fold: FactFold>(_: Fold.Type, asOf: Int64?, validAt: Int64, upTo last: Int = Int.max) throws -> StreamingFold<Fold> {
+    func streamingFold<Fold: FactFold>(_ empty: Fold, asOf: Int64?, validAt: Int64, upTo last: Int = Int.max) throws -> StreamingFold<Fold> {
         let zone = log.timeZone
         let amendments = try Amendments.find(in: log)
         func counts(_ amendment: Amendments.Amendment) -> Bool {
@@ -196,7 +186,7 @@ public struct Ledger: Sendable {
             guard let asOf else { return true }
             return (amendment.recordedMillis ?? Int64.max) <= asOf
         }
-        var fold = StreamingFold(folded: Fold())
+        var fold = StreamingFold(folded: empty)
         var metAmendments: [String] = []
         var targetsSeen = Set<String>()
         var consistent = true
@@ -232,10 +222,10 @@ public struct Ledger: Sendable {
             return seq < last
         }
         // Every amendment applied must be one this pass read, with the same bytes.
-        if consistent { consistent = amendments.all.filter(counts).map(\.hash) == metAmendments }
+        if consistent { consistent = amendments.areExactly(metAmendments, counting: counts) }
         guard consistent else {
             let (history, tornTail) = try Ledger.history(of: log, asOf: asOf, upTo: last)
-            var slow = StreamingFold(folded: Fold())
+            var slow = StreamingFold(folded: empty)
             for fact in history.facts(validAt: validAt, in: zone) { slow.folded.fold(fact) }
             slow.head = history.head
             slow.tornTail = tornTail
@@ -256,19 +246,6 @@ public struct Ledger: Sendable {
         var end: LogPosition?
         /// Facts left out because they occurred after the valid time.
         var excludedFacts = 0
-
-        init(folded: Folded, head: LogHead = .empty, tornTail: TornTail? = nil, end: LogPosition? = nil, excludedFacts: Int = 0) {
-            self.folded = folded
-            self.head = head
-            self.tornTail = tornTail
-            self.end = end
-            self.excludedFacts = excludedFacts
-        }
-
-        /// What was read, without what was folded.
-        var withoutFolded: StreamingFold<Void> {
-            StreamingFold<Void>(folded: (), head: head, tornTail: tornTail, end: end, excludedFacts: excludedFacts)
-        }
     }
 
     static func changedWhileRead(_ before: LogHead, _ after: LogHead) -> LogError {
@@ -652,14 +629,12 @@ struct Amendments {
         let hash: String
     }
 
-    /// What applying a correction reads of it (`ResolvedEvent.apply`).
+    /// What applying a correction reads of it besides its seq (`ResolvedEvent.apply`).
     struct Correction {
-        let seq: Int
         let changes: JSONObject?
         let occurred: String?
 
         init(_ event: Event) {
-            seq = event.seq
             changes = event.data["changes"]?.objectValue
             occurred = event.data["occurred"]?.stringValue
         }

@@ -162,7 +162,7 @@ struct ValidationState: Sendable {
     // MARK: reading
 
     func flags(_ key: String) -> Flags {
-        ValidationState.encode(key).withUnsafeBytes { flags(encoded: $0) ?? [] }
+        key.withUTF8Bytes { ValidationState.withEncoded($0) { flags(encoded: $0) ?? [] } }
     }
 
     /// The flags of the key `encode` gave, from this state's own entries or the
@@ -173,7 +173,7 @@ struct ValidationState: Sendable {
     }
 
     func flags(_ kind: ReferenceKind, _ id: String) -> Flags {
-        ValidationState.encode(kind, id).withUnsafeBytes { flags(encoded: $0) ?? [] }
+        id.withUTF8Bytes { ValidationState.withEncoded(kind: ValidationState.referenceKinds[kind]!, $0) { flags(encoded: $0) ?? [] } }
     }
 
     func isStream(_ stream: String) -> Bool { flags(stream).contains(.stream) }

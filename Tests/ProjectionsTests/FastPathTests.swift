@@ -240,7 +240,7 @@ final class FastPathTests: XCTestCase {
         for asOf in asOfs {
             let history = try Ledger.history(of: f.log, asOf: asOf).history
             for validAt in validAts {
-                let fold = try f.ledger.streamingFold(ProjectState.self, asOf: asOf, validAt: validAt)
+                let fold = try f.ledger.streamingFold(ProjectState(), asOf: asOf, validAt: validAt)
                 XCTAssertEqual(fold.folded, ProjectState(facts: history.facts(validAt: validAt, in: zone)), "asOf \(String(describing: asOf)), validAt \(validAt)")
                 XCTAssertEqual(fold.head, history.head)
                 XCTAssertNotNil(fold.end, "the streaming fold answered, not the history")
@@ -250,7 +250,7 @@ final class FastPathTests: XCTestCase {
         let history = try Ledger.history(of: f.log, asOf: nil).history
         for last in [0, 1, history.events.count / 3, history.events.count - 1] {
             let prefix = try Ledger.history(of: f.log, asOf: nil, upTo: last).history
-            let fold = try f.ledger.streamingFold(ProjectState.self, asOf: nil, validAt: FastPathTests.now, upTo: last)
+            let fold = try f.ledger.streamingFold(ProjectState(), asOf: nil, validAt: FastPathTests.now, upTo: last)
             XCTAssertEqual(fold.folded, ProjectState(facts: prefix.facts(validAt: FastPathTests.now, in: zone)), "up to \(last)")
             XCTAssertEqual(fold.head, prefix.head, "up to \(last)")
         }

@@ -36,9 +36,9 @@ struct Session {
     }
 
     /// What a command reads of the log: the projections (`Ledger.view`, folding what
-    /// the command shows), the events (`Ledger.historyView`), or only the head
-    /// (`Ledger.headView`).
-    enum Reading { case projections(Ledger.Folding), events, head }
+    /// the command shows), or only the head (`Ledger.headView`; the events are then
+    /// read through `Ledger.events` or `forEachEvent`).
+    enum Reading { case projections(Ledger.Folding), head }
 
     /// A view at `--as-of` / `--valid-at`, telling stderr about a torn tail.
     func view(_ reading: Reading) throws -> Ledger.View {
@@ -48,7 +48,6 @@ struct Session {
             let (asOf, validAt) = (invocation.asOf, invocation.validAt)
             view = switch reading {
             case .projections(let folding): try ledger.view(asOf: asOf, validAt: validAt, folding: folding)
-            case .events: try ledger.historyView(asOf: asOf, validAt: validAt)
             case .head: try ledger.headView(asOf: asOf, validAt: validAt)
             }
         } catch let error as ValidationError where error.member == "--as-of" || error.member == "--valid-at" {
