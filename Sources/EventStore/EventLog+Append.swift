@@ -6,8 +6,13 @@ import Darwin
 
 /// What an append did.
 public struct AppendOutcome: Sendable, Equatable {
-    /// The caller's events as written, in order (empty when `prepare` returned none).
+    /// The caller's events as written, in order (empty when `prepare` returned none, or
+    /// when the caller did not keep them).
     public var events: [Event]
+    /// How many of the caller's events were written.
+    public var count = 0
+    /// The seqs of the caller's events written; nil for none.
+    public var seqs: ClosedRange<Int>? { count > 0 ? (head.seq - count + 1)...head.seq : nil }
     /// The torn tail this writer found and moved aside before appending, if any.
     public var quarantined: Quarantine?
     /// The head after the append.
@@ -46,17 +51,20 @@ extension EventLog {
     /// leaves all of it or none). Returns only once the bytes are on disk.
     ///
     /// - Throws: `LogError.conflict` when `expectSeq` differs from the head's seq; what
-    ///   `prepare` throws (nothing is written); `.integrity` when the last line is
-    ///   damaged; `.lockTimeout`; `.io` for a failed write (the file is cut back) or a
-    ///   failed fsync (never retried: the outcome is unknown, nothing is acknowledged).
+    ///   `prepare` throws, and `.invalidInput` for a draft that can never be a line
+    ///   (nothing is written); `.integrity` when the last line is damaged;
+    ///   `.lockTimeout`; `.io` for a failed write (the file is cut back) or a failed
+    ///   fsync (never retried: the outcome is unknown, nothing is acknowledged).
     ///
-    /// `beforeWriting`, when given, runs after the lines are sealed and before the first
-    /// byte of the log changes (the torn tail cut, the journal, the lines); what it
+    /// `beforeWriting`, when given, runs after the drafts are checked and before the
+    /// first byte of the log changes (the torn tail cut, the journal, the lines); what it
     /// throws stops the append with nothing written. The caller makes the texts its
-    /// events name durable there.
+    /// events name durable there. The lines are written while they are sealed; without
+    /// `keepingEvents` the outcome holds none of the events (a large import counts them).
     public func append(
         expectSeq: Int? = nil,
         lockTimeout: Double = EventLog.defaultLockTimeout,
+        keepingEvents: Bool = true,
         prepare: (LogHead) throws -> [EventDraft],
         beforeWriting: (() throws -> Void)? = nil
     ) throws -> AppendOutcome {
@@ -88,7 +96,10 @@ extension EventLog {
                                   "bytes": .integer(torn.length), "quarantine": .string(copy)])), at: 0)
         }
 
-        let (events, lines) = try sealLines(allDrafts, after: tail.head, limitingLength: true)
+        let sealer = LineSealer(after: tail.head)
+        // Every reason a draft cannot be a line is found before the log changes, so that
+        // the lines can be written while they are sealed: no batch is ever held whole.
+        try sealer.check(allDrafts, limitingLength: true)
         try beforeWriting?()
 
         if tail.torn != nil {
@@ -108,130 +119,39 @@ extension EventLog {
         // A journal left by an earlier writer (dead, or whose write failed and was cut
         // back) is replaced even for one line: left alone, it would count these lines
         // as part of its unfinished batch and hide them as a torn tail.
-        let journaled = events.count > 1 || journal != nil
-        if journaled { try lock.writeJournal(segment: segment, length: length, lines: events.count, using: fileOperations) }
-        for chunk in lines.chunks {
-            try FileIO.writeAll(fd, chunk, path: segmentPath, originalLength: length, using: fileOperations)
+        let journaled = allDrafts.count > 1 || journal != nil
+        if journaled { try lock.writeJournal(segment: segment, length: length, lines: allDrafts.count, using: fileOperations) }
+        let sealed: LineSealer.Sealed
+        do {
+            sealed = try sealer.seal(allDrafts, keepingEvents: keepingEvents) { chunk throws(LogError) in
+                try FileIO.writeAll(fd, chunk, path: segmentPath, originalLength: length, using: fileOperations)
+            }
+        } catch {
+            // Nothing of the batch stays (`writeAll` cut back what it wrote already).
+            _ = fileOperations.ftruncate(fd, length)
+            throw error
         }
         try FileIO.fsync(fd, path: segmentPath, using: fileOperations)
         if journaled { lock.clearJournal(using: fileOperations) }
 
         var quarantine: Quarantine?
-        if let torn = tail.torn, let quarantineCopy { quarantine = Quarantine(tornTail: torn, copy: quarantineCopy, event: events[0]) }
-        let last = events[events.count - 1]
-        return AppendOutcome(events: quarantine == nil ? events : Array(events.dropFirst()), quarantined: quarantine,
-                             head: LogHead(seq: last.seq, hash: last.hash, recorded: last.recorded),
-                             segment: segment, startOffset: length, endOffset: length + lines.count)
+        var events = sealed.events
+        if let torn = tail.torn, let quarantineCopy, let first = sealed.first {
+            quarantine = Quarantine(tornTail: torn, copy: quarantineCopy, event: first)
+            if keepingEvents { events.removeFirst() }
+        }
+        return AppendOutcome(events: events, count: drafts.count, quarantined: quarantine, head: sealed.head,
+                             segment: segment, startOffset: length, endOffset: length + sealed.byteCount)
     }
 
     /// The events `drafts` would become if appended after `head` now; writes nothing.
     public func sealForPreview(_ drafts: [EventDraft], after head: LogHead) throws -> [Event] {
-        try sealLines(drafts, after: head, limitingLength: false).events
-    }
-
-    /// The lines of a batch, in chunks of a few MiB (no one buffer of the whole batch).
-    struct Lines {
-        var chunks: [[UInt8]] = []
-        /// Bytes in all chunks.
-        var count = 0
+        let sealer = LineSealer(after: head)
+        try sealer.check(drafts, limitingLength: false)
+        return try sealer.seal(drafts, keepingEvents: true) { _ in }.events
     }
 
     static let lineChunkBytes = 4 << 20
-
-    /// `seal`, and the events' lines, each encoded once: a canonical line holds its
-    /// members sorted (`actor`, `data`, `hash`, `id`, `occurred`, `prev`, `recorded`,
-    /// `seq`, `source`, `stream`, `type`, `v`), so the bytes before `hash` and those
-    /// after it are encoded apart, hashed together (the event without `hash`), and the
-    /// line is the first part, the `hash` member and the second. With `limitingLength`,
-    /// a line over 1 MiB is refused.
-    ///
-    /// The first part (`{"actor":…,"data":{…}`) depends on nothing before it, so a large
-    /// batch encodes it, and hashes it as far as it goes, on every core (`LinePrefixes`);
-    /// what chains the lines (`prev`, `seq`) is encoded and hashed here, in order.
-    func sealLines(_ drafts: [EventDraft], after head: LogHead, limitingLength: Bool) throws -> (events: [Event], lines: Lines) {
-        var millis = Timestamp.nowMillis()
-        if let last = head.recorded.flatMap(Timestamp.millis(ofRecorded:)), last > millis { millis = last }
-        let recorded = Timestamp.recordedString(millis: millis)
-        var prev = head.hash
-        var seq = head.seq
-        var events = [Event]()
-        events.reserveCapacity(drafts.count)
-        var lines = Lines()
-        var chunk = [UInt8]()
-        // A chunk's worth for a large batch; a one-event append needs a line's worth.
-        chunk.reserveCapacity(min(EventLog.lineChunkBytes, drafts.count * 1024) + 4096)
-        var after = [UInt8]()
-        after.reserveCapacity(512)
-        for groupStart in stride(from: 0, to: drafts.count, by: LinePrefixes.draftsPerGroup) {
-            let group = groupStart..<min(drafts.count, groupStart + LinePrefixes.draftsPerGroup)
-            for part in LinePrefixes.encode(drafts[group]) {
-                for offset in part.hashers.indices {
-                    let draft = drafts[part.drafts.lowerBound + offset]
-                    seq += 1
-                    let id = draft.id ?? EventID.random()
-                    after.removeAll(keepingCapacity: true)
-                    EventLog.encodeMembersAfterHash(of: draft, id: id, prev: prev, recorded: recorded, seq: seq, into: &after)
-                    var hasher = part.hashers[offset]
-                    after.withUnsafeBytes { hasher.update($0) }
-                    let hash = Hex.encode(hasher.finalize())
-                    let start = chunk.count
-                    chunk.append(contentsOf: part.bytes[part.starts[offset]..<part.starts[offset + 1]])
-                    LinePrefixes.append(#","hash":""#, to: &chunk)
-                    chunk.append(contentsOf: hash.utf8)
-                    chunk.append(UInt8(ascii: "\""))
-                    chunk.append(contentsOf: after)
-                    chunk.append(UInt8(ascii: "\n"))
-                    let event = Event(seq: seq, id: id, type: draft.type, v: draft.v, stream: draft.stream, occurred: draft.occurred,
-                                      recorded: recorded, actor: draft.actor, source: draft.source, data: draft.data, prev: prev, hash: hash)
-                    assert(chunk[start...].elementsEqual(event.lineBytes()), "a sealed line differs from the event's canonical form")
-                    let length = chunk.count - start
-                    if limitingLength && length > EventLog.maxLineBytes {
-                        throw LogError.invalidInput("the event of type \(draft.type) would be a line of \(length) bytes; a line holds at most 1 MiB (1048576 bytes)")
-                    }
-                    prev = hash
-                    events.append(event)
-                    if chunk.count >= EventLog.lineChunkBytes {
-                        lines.count += chunk.count
-                        lines.chunks.append(chunk)
-                        chunk = []
-                        chunk.reserveCapacity(EventLog.lineChunkBytes + 4096)
-                    }
-                }
-                // The drafts before the bad one are sealed: a line of theirs over 1 MiB comes first.
-                if let failure = part.failure { throw failure }
-            }
-        }
-        if !chunk.isEmpty {
-            lines.count += chunk.count
-            lines.chunks.append(chunk)
-        }
-        return (events, lines)
-    }
-
-    /// The members of a line after `hash`, from `id` to `v` and the closing brace.
-    private static func encodeMembersAfterHash(of draft: EventDraft, id: String, prev: String, recorded: String, seq: Int, into out: inout [UInt8]) {
-        LinePrefixes.append(#","id":"#, to: &out)
-        CanonicalJSON.encode(.string(id), into: &out)
-        LinePrefixes.append(#","occurred":"#, to: &out)
-        CanonicalJSON.encode(.string(draft.occurred), into: &out)
-        LinePrefixes.append(#","prev":"#, to: &out)
-        CanonicalJSON.encode(.string(prev), into: &out)
-        LinePrefixes.append(#","recorded":"#, to: &out)
-        CanonicalJSON.encode(.string(recorded), into: &out)
-        LinePrefixes.append(#","seq":"#, to: &out)
-        CanonicalJSON.encode(.integer(seq), into: &out)
-        if let source = draft.source {
-            LinePrefixes.append(#","source":"#, to: &out)
-            CanonicalJSON.encode(.string(source), into: &out)
-        }
-        LinePrefixes.append(#","stream":"#, to: &out)
-        CanonicalJSON.encode(.string(draft.stream), into: &out)
-        LinePrefixes.append(#","type":"#, to: &out)
-        CanonicalJSON.encode(.string(draft.type), into: &out)
-        LinePrefixes.append(#","v":"#, to: &out)
-        CanonicalJSON.encode(.integer(draft.v), into: &out)
-        out.append(UInt8(ascii: "}"))
-    }
 
     /// Whether every number in `value` is an integer within ±(2^53−1), as readers require (SPEC §2).
     static func holdsOnlyReadableNumbers(_ value: JSONValue) -> Bool {
@@ -405,9 +325,168 @@ extension EventLog {
     }
 }
 
+/// Seals drafts into the lines that follow a head: gives each its `seq`, `id`,
+/// `recorded`, `prev` and `hash`, and encodes each line once.
+///
+/// A canonical line holds its members sorted (`actor`, `data`, `hash`, `id`, `occurred`,
+/// `prev`, `recorded`, `seq`, `source`, `stream`, `type`, `v`), so the bytes before `hash`
+/// and those after it are encoded apart, hashed together (the event without `hash`), and
+/// the line is the first part, the `hash` member and the second. The first part
+/// (`{"actor":…,"data":{…}`) depends on nothing before it, so a large batch encodes it,
+/// and hashes it as far as it goes, on every core (`LinePrefixes`); what chains the lines
+/// (`prev`, `seq`) is encoded and hashed in order.
+struct LineSealer {
+    let head: LogHead
+    /// The batch's one time: now, or the head's when the clock is behind it.
+    let recorded: String
+
+    init(after head: LogHead) {
+        self.head = head
+        var millis = Timestamp.nowMillis()
+        if let last = head.recorded.flatMap(Timestamp.millis(ofRecorded:)), last > millis { millis = last }
+        recorded = Timestamp.recordedString(millis: millis)
+    }
+
+    /// Throws for the first draft, in order, that can never be a line: an `id` that is
+    /// not one, a number a reader would refuse (SPEC §2), or, `limitingLength`, a line
+    /// over 1 MiB. Checked on every core for a large batch.
+    func check(_ drafts: [EventDraft], limitingLength: Bool) throws(LogError) {
+        let perPart = LinePrefixes.draftsPerPart
+        let refusals = Parallel.map(count: (drafts.count + perPart - 1) / perPart, threshold: 2) { part -> LogError? in
+            for index in (part * perPart)..<min(drafts.count, (part + 1) * perPart) {
+                if let refusal = refusal(of: drafts[index], seq: head.seq + index + 1, limitingLength: limitingLength) { return refusal }
+            }
+            return nil
+        }
+        if let first = refusals.first(where: { $0 != nil }) { throw first! }
+    }
+
+    private func refusal(of draft: EventDraft, seq: Int, limitingLength: Bool) -> LogError? {
+        if let id = draft.id, !EventID.isValid(id) {
+            return .invalidInput("id \"\(id)\" is not a lower-case UUID (like 3f2c9a4e-8b1d-4c6e-9f0a-1b2c3d4e5f60)")
+        }
+        // A line a reader would refuse must never be written: it would stop every reader and writer.
+        guard EventLog.holdsOnlyReadableNumbers(.object(draft.data)) else {
+            return .invalidInput("the data of the \(draft.type) event holds a fraction or an integer beyond ±(2^53−1); numbers in an event are integers within that range")
+        }
+        // Nearly every line is far below the limit by a bound that encodes nothing; the
+        // others are measured by encoding them (a hash is as long as any other).
+        guard limitingLength, LineSealer.lengthBound(of: draft) > EventLog.maxLineBytes else { return nil }
+        let placeholder = String(repeating: "0", count: 64)
+        let length = event(of: draft, id: draft.id ?? EventID.random(), seq: seq, prev: placeholder, hash: placeholder).lineBytes().count
+        guard length > EventLog.maxLineBytes else { return nil }
+        return .invalidInput("the event of type \(draft.type) would be a line of \(length) bytes; a line holds at most 1 MiB (1048576 bytes)")
+    }
+
+    /// At least the length of `draft`'s line: its strings' bounds (`CanonicalJSON.lengthBound`)
+    /// and, for the member names, the hashes, the time and the integers, 512 bytes.
+    static func lengthBound(of draft: EventDraft) -> Int {
+        let strings = [draft.actor, draft.occurred, draft.stream, draft.type].reduce(0) { $0 + $1.utf8.count }
+            + (draft.id?.utf8.count ?? 36) + (draft.source?.utf8.count ?? 0)
+        return 6 * strings + CanonicalJSON.lengthBound(of: .object(draft.data)) + 512
+    }
+
+    /// What `seal` did.
+    struct Sealed {
+        /// Every event, with `keepingEvents`; else none.
+        var events: [Event] = []
+        /// The first event, always.
+        var first: Event?
+        var head: LogHead
+        /// The bytes of all the lines.
+        var byteCount = 0
+    }
+
+    /// Seals `drafts`, which `check` passed, handing `write` the lines in order in chunks
+    /// of a few MiB: the caller writes them while the next are sealed, and no batch is
+    /// held whole.
+    func seal(_ drafts: [EventDraft], keepingEvents: Bool, write: ([UInt8]) throws(LogError) -> Void) throws(LogError) -> Sealed {
+        var sealed = Sealed(head: head)
+        if keepingEvents { sealed.events.reserveCapacity(drafts.count) }
+        var prev = head.hash
+        var seq = head.seq
+        var chunk = [UInt8]()
+        // A chunk's worth for a large batch; a one-event append needs a line's worth.
+        chunk.reserveCapacity(min(EventLog.lineChunkBytes, drafts.count * 1024) + 4096)
+        var after = [UInt8]()
+        after.reserveCapacity(512)
+        for groupStart in stride(from: 0, to: drafts.count, by: LinePrefixes.draftsPerGroup) {
+            let group = groupStart..<min(drafts.count, groupStart + LinePrefixes.draftsPerGroup)
+            for part in LinePrefixes.encode(drafts[group]) {
+                for offset in part.hashers.indices {
+                    let draft = drafts[part.drafts.lowerBound + offset]
+                    seq += 1
+                    let id = draft.id ?? EventID.random()
+                    after.removeAll(keepingCapacity: true)
+                    LineSealer.encodeMembersAfterHash(of: draft, id: id, prev: prev, recorded: recorded, seq: seq, into: &after)
+                    var hasher = part.hashers[offset]
+                    after.withUnsafeBytes { hasher.update($0) }
+                    let hash = Hex.encode(hasher.finalize())
+                    let start = chunk.count
+                    chunk.append(contentsOf: part.bytes[part.starts[offset]..<part.starts[offset + 1]])
+                    LinePrefixes.append(#","hash":""#, to: &chunk)
+                    chunk.append(contentsOf: hash.utf8)
+                    chunk.append(UInt8(ascii: "\""))
+                    chunk.append(contentsOf: after)
+                    chunk.append(UInt8(ascii: "\n"))
+                    assert(chunk[start...].elementsEqual(event(of: draft, id: id, seq: seq, prev: prev, hash: hash).lineBytes()),
+                           "a sealed line differs from the event's canonical form")
+                    if keepingEvents || sealed.first == nil {
+                        let event = event(of: draft, id: id, seq: seq, prev: prev, hash: hash)
+                        if sealed.first == nil { sealed.first = event }
+                        if keepingEvents { sealed.events.append(event) }
+                    }
+                    prev = hash
+                    if chunk.count >= EventLog.lineChunkBytes {
+                        try write(chunk)
+                        sealed.byteCount += chunk.count
+                        chunk.removeAll(keepingCapacity: true)
+                    }
+                }
+            }
+        }
+        if !chunk.isEmpty {
+            try write(chunk)
+            sealed.byteCount += chunk.count
+        }
+        if seq > head.seq { sealed.head = LogHead(seq: seq, hash: prev, recorded: recorded) }
+        return sealed
+    }
+
+    private func event(of draft: EventDraft, id: String, seq: Int, prev: String, hash: String) -> Event {
+        Event(seq: seq, id: id, type: draft.type, v: draft.v, stream: draft.stream, occurred: draft.occurred,
+              recorded: recorded, actor: draft.actor, source: draft.source, data: draft.data, prev: prev, hash: hash)
+    }
+
+    /// The members of a line after `hash`, from `id` to `v` and the closing brace.
+    private static func encodeMembersAfterHash(of draft: EventDraft, id: String, prev: String, recorded: String, seq: Int, into out: inout [UInt8]) {
+        LinePrefixes.append(#","id":"#, to: &out)
+        CanonicalJSON.encode(.string(id), into: &out)
+        LinePrefixes.append(#","occurred":"#, to: &out)
+        CanonicalJSON.encode(.string(draft.occurred), into: &out)
+        LinePrefixes.append(#","prev":"#, to: &out)
+        CanonicalJSON.encode(.string(prev), into: &out)
+        LinePrefixes.append(#","recorded":"#, to: &out)
+        CanonicalJSON.encode(.string(recorded), into: &out)
+        LinePrefixes.append(#","seq":"#, to: &out)
+        CanonicalJSON.encode(.integer(seq), into: &out)
+        if let source = draft.source {
+            LinePrefixes.append(#","source":"#, to: &out)
+            CanonicalJSON.encode(.string(source), into: &out)
+        }
+        LinePrefixes.append(#","stream":"#, to: &out)
+        CanonicalJSON.encode(.string(draft.stream), into: &out)
+        LinePrefixes.append(#","type":"#, to: &out)
+        CanonicalJSON.encode(.string(draft.type), into: &out)
+        LinePrefixes.append(#","v":"#, to: &out)
+        CanonicalJSON.encode(.integer(draft.v), into: &out)
+        out.append(UInt8(ascii: "}"))
+    }
+
+}
+
 /// The first parts of some drafts' lines, `{"actor":…,"data":{…}`, encoded one after
-/// the other into `bytes`, and the SHA-256 of each so far; from the first bad draft on
-/// (whose error is kept), nothing.
+/// the other into `bytes`, and the SHA-256 of each so far.
 struct LinePrefixes {
     /// The drafts' indices, in order.
     var drafts: Range<Int>
@@ -415,8 +494,6 @@ struct LinePrefixes {
     /// Where each draft's part starts in `bytes`, and (last) where the final one ends.
     var starts: [Int] = [0]
     var hashers: [SHA256] = []
-    /// What is wrong with the draft after the last one encoded.
-    var failure: LogError?
 
     /// Drafts sealed per round: their parts are encoded on every core, then chained here.
     static let draftsPerGroup = 16384
@@ -438,15 +515,6 @@ struct LinePrefixes {
         bytes.reserveCapacity(drafts.count * 512)
         hashers.reserveCapacity(drafts.count)
         for draft in drafts {
-            if let id = draft.id, !EventID.isValid(id) {
-                failure = .invalidInput("id \"\(id)\" is not a lower-case UUID (like 3f2c9a4e-8b1d-4c6e-9f0a-1b2c3d4e5f60)")
-                return
-            }
-            // A line a reader would refuse must never be written: it would stop every reader and writer.
-            guard EventLog.holdsOnlyReadableNumbers(.object(draft.data)) else {
-                failure = .invalidInput("the data of the \(draft.type) event holds a fraction or an integer beyond ±(2^53−1); numbers in an event are integers within that range")
-                return
-            }
             let start = bytes.count
             LinePrefixes.append(#"{"actor":"#, to: &bytes)
             CanonicalJSON.encode(.string(draft.actor), into: &bytes)

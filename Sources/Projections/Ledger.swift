@@ -379,7 +379,8 @@ public struct Ledger: Sendable {
         }
         var unusedTexts: [String] = []
 
-        var results: [Appended?] = []
+        /// The events already in the log under their id with the same content, by index.
+        var existing: [Int: Event] = [:]
         var dryRunEvents: [Event] = []
         var sealedAfter = LogHead.empty
         var settling: Background<ValidationContext>?
@@ -406,7 +407,7 @@ public struct Ledger: Sendable {
             }
             // An event another writer appended since its texts were named is not written:
             // no line names those texts.
-            unusedTexts = textReferences.filter { results[$0.key] != nil }.flatMap(\.value)
+            unusedTexts = textReferences.filter { existing[$0.key] != nil }.flatMap(\.value)
             let given = Ledger.take(&pending, leaving: [])
             if count >= Ledger.largeBatch { Parallel.release(consume given) }
             drafted = drafts
@@ -427,19 +428,16 @@ public struct Ledger: Sendable {
         func validatePending(after head: LogHead) throws -> [EventDraft] {
             try context.catchUp(log, to: head)
             context.remember(lookedUp)
-            results = []
+            existing = [:]
             sealedAfter = head
             draftIndices = []
             var drafts: [EventDraft] = []
             for (index, new) in pending.enumerated() {
-                if misshapen.contains(index) {
-                    results.append(nil)
-                    continue
-                }
+                if misshapen.contains(index) { continue }
                 // Only an id the caller chose can already be in the log: the others were drawn at random
                 // just now, and looking them up would read the whole history.
-                if callerChoseID[index], let existing = try context.existing(new, index: index, count: count, log: log) {
-                    results.append(Appended(event: existing, existing: true))
+                if callerChoseID[index], let found = try context.existing(new, index: index, count: count, log: log) {
+                    existing[index] = found
                     continue
                 }
                 do {
@@ -450,13 +448,12 @@ public struct Ledger: Sendable {
                 } catch let error as ValidationError {
                     refusals.append(.init(index: index, error: error))
                 }
-                results.append(nil)
             }
             return drafts
         }
         var outcome: AppendOutcome
         do {
-            outcome = try log.append(expectSeq: expectSeq, prepare: prepare, beforeWriting: { try storing?.finish() })
+            outcome = try log.append(expectSeq: expectSeq, keepingEvents: keepingEvents, prepare: prepare, beforeWriting: { try storing?.finish() })
         } catch LogError.invalidInput(let message) where !drafted.isEmpty {
             // The store refuses a batch holding a line over 1 MiB; name the event, so an
             // import can name its row.
@@ -479,7 +476,7 @@ public struct Ledger: Sendable {
         if let settling { context = try settling.finish() }
         if dryRun {
             outcome.events = dryRunEvents
-        } else if context.eventsSinceCheckpoint + outcome.events.count >= Checkpoint.rewriteDistance || context.refolded {
+        } else if context.eventsSinceCheckpoint + outcome.count >= Checkpoint.rewriteDistance || context.refolded {
             // A context that folded the whole log again (a retraction since the checkpoint)
             // is kept at once: else every append until the next rewrite would fold it again.
             // `context` is where validation caught up to, the head the batch was sealed after.
@@ -495,12 +492,13 @@ public struct Ledger: Sendable {
                 try ValidationContext.load(log).saveCheckpointIfWorthwhile(log)
             }
         }
-        let summary = BatchSummary(events: results.count, existing: results.count { $0 != nil }, first: outcome.events.first?.seq,
-                                   last: outcome.events.last?.seq, quarantined: outcome.quarantined, head: outcome.head)
+        let seqs = dryRun ? dryRunEvents.first.map { $0.seq...dryRunEvents.last!.seq } : outcome.seqs
+        let summary = BatchSummary(events: count, existing: existing.count, first: seqs?.lowerBound, last: seqs?.upperBound,
+                                   quarantined: outcome.quarantined, head: outcome.head)
         var report: AppendReport?
         if keepingEvents {
             var written = outcome.events.makeIterator()
-            let appended = results.map { $0 ?? Appended(event: written.next()!, existing: false) }
+            let appended = (0..<count).map { existing[$0].map { Appended(event: $0, existing: true) } ?? Appended(event: written.next()!, existing: false) }
             report = AppendReport(events: appended, quarantined: outcome.quarantined, head: outcome.head)
         }
         if count >= Ledger.largeBatch {
@@ -525,7 +523,7 @@ public struct Ledger: Sendable {
     /// nil when the store wrote other lines too (a torn tail's `log.tail-quarantined`) or
     /// did not start at `start` or at the start of the next segment.
     static func end(of outcome: AppendOutcome, after start: LogPosition) -> LogPosition? {
-        guard outcome.quarantined == nil, !outcome.events.isEmpty else { return nil }
+        guard outcome.quarantined == nil, outcome.count > 0 else { return nil }
         let linesBefore: Int
         if outcome.segment == start.segment && outcome.startOffset == start.offset {
             linesBefore = start.linesBefore
@@ -534,7 +532,7 @@ public struct Ledger: Sendable {
         } else {
             return nil
         }
-        return LogPosition(segment: outcome.segment, offset: outcome.endOffset, linesBefore: linesBefore + outcome.events.count,
+        return LogPosition(segment: outcome.segment, offset: outcome.endOffset, linesBefore: linesBefore + outcome.count,
                            seq: outcome.head.seq, hash: outcome.head.hash)
     }
 

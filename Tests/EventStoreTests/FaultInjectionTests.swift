@@ -87,6 +87,47 @@ final class FaultInjectionTests: TemporaryDirectoryTestCase {
         XCTAssertEqual(report.events, 3)
     }
 
+    /// A batch's lines are written while the next are sealed, in chunks of a few MiB:
+    /// every reason a draft cannot be a line is found before the first byte, and a write
+    /// failing after some chunks are on disk cuts all of them back.
+    func testABatchOfSeveralChunksIsWrittenAllOrNothing() throws {
+        let faults = FaultyFileOperations()
+        let log = try makeLog(fileOperations: faults)
+        try appendNotes(log, count: 2)
+        let before = try bytes(segmentPath())
+        let pad: KeyValuePairs<String, JSONValue> = ["pad": .string(String(repeating: "x", count: 300_000))]
+        let drafts = (3...40).map { self.draft($0, extra: pad) }  // about 11 MiB of lines: three chunks
+        let overlong = draft(41, extra: ["pad": .string(String(repeating: "x", count: EventLog.maxLineBytes))])
+        let writesBefore = faults.segmentWrites
+        let chunk = 4 << 20  // EventLog.lineChunkBytes
+
+        XCTAssertThrowsError(try log.append(keepingEvents: false) { _ in drafts + [overlong] }) { error in
+            guard case LogError.invalidInput(let message) = error else { return XCTFail("\(error)") }
+            XCTAssertTrue(message.contains("would be a line of"), message)
+        }
+        XCTAssertEqual(faults.segmentWrites, writesBefore, "the last draft was refused before any line was written")
+        assertBytes(try bytes(segmentPath()), before)
+
+        faults.failSegmentWrites(afterBytes: 2 * chunk + 100, errno: EIO)
+        XCTAssertThrowsError(try log.append(keepingEvents: false) { _ in drafts }) { error in
+            XCTAssertEqual(error as? LogError, .io(operation: "write", path: self.segmentPath(), errno: EIO))
+        }
+        XCTAssertGreaterThan(faults.segmentBytesWritten, 2 * chunk, "two chunks were on disk before the error")
+        assertBytes(try bytes(segmentPath()), before, "cut back to its length before the batch")
+
+        faults.heal()
+        let outcome = try log.append(keepingEvents: false) { _ in drafts }
+        XCTAssertEqual(outcome.events, [], "the events were not kept")
+        XCTAssertEqual(outcome.count, drafts.count)
+        XCTAssertEqual(outcome.seqs, 3...40)
+        let (events, summary) = try readAll(log, checks: .hashes)
+        XCTAssertEqual(events.map(\.seq), Array(1...40))
+        XCTAssertEqual(summary.head, outcome.head)
+        XCTAssertEqual(outcome.endOffset - outcome.startOffset, events.dropFirst(2).reduce(0) { $0 + $1.lineBytes().count })
+        assertBytes(try bytes(segmentPath()), before + events.dropFirst(2).flatMap { $0.lineBytes() })
+        XCTAssertTrue(try log.verify().ok)
+    }
+
     func testAWriteOfZeroBytesIsAnErrorAndIsCutBack() throws {
         let faults = FaultyFileOperations()
         let log = try makeLog(fileOperations: faults)

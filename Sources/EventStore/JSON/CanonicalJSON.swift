@@ -77,6 +77,21 @@ public enum CanonicalJSON {
         String(decoding: encode(value), as: UTF8.self)
     }
 
+    /// At least the length of `value`'s canonical bytes, found without encoding it: a
+    /// string takes at most six bytes for each of its UTF-8 bytes (`\u00xx`) and its
+    /// quotes; an integer at most 20; any other number at most 32 (ECMAScript writes none
+    /// longer than 24).
+    public static func lengthBound(of value: JSONValue) -> Int {
+        switch value {
+        case .null, .bool: 5
+        case .integer: 20
+        case .number: 32
+        case .string(let string): 6 * string.utf8.count + 2
+        case .array(let elements): elements.reduce(2) { $0 + lengthBound(of: $1) + 1 }
+        case .object(let object): object.members.reduce(2) { $0 + 6 * $1.key.utf8.count + 3 + lengthBound(of: $1.value) + 1 }
+        }
+    }
+
     // MARK: Strings
 
     /// Appends `string` as a canonical JSON string, quotes included.
