@@ -432,6 +432,7 @@ public struct Ledger: Sendable {
             sealedAfter = head
             draftIndices = []
             var drafts: [EventDraft] = []
+            drafts.reserveCapacity(count - misshapen.count)
             for (index, new) in pending.enumerated() {
                 if misshapen.contains(index) { continue }
                 // Only an id the caller chose can already be in the log: the others were drawn at random
