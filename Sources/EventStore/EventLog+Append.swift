@@ -144,6 +144,16 @@ extension EventLog {
                              segment: segment, startOffset: length, endOffset: length + sealed.byteCount)
     }
 
+    /// The drafts whose lines, appended after `head`, would be over 1 MiB, each with its
+    /// line's length: what `append` refuses, found without writing (for a dry run, and to
+    /// name every one).
+    public func overlongLines(_ drafts: [EventDraft], after head: LogHead) -> [(index: Int, length: Int)] {
+        let sealer = LineSealer(after: head)
+        return drafts.indices.compactMap { index in
+            sealer.overlongLength(of: drafts[index], seq: head.seq + index + 1).map { (index, $0) }
+        }
+    }
+
     /// The events `drafts` would become if appended after `head` now; writes nothing.
     public func sealForPreview(_ drafts: [EventDraft], after head: LogHead) throws -> [Event] {
         let sealer = LineSealer(after: head)
@@ -369,13 +379,18 @@ struct LineSealer {
         guard EventLog.holdsOnlyReadableNumbers(.object(draft.data)) else {
             return .invalidInput("the data of the \(draft.type) event holds a fraction or an integer beyond ±(2^53−1); numbers in an event are integers within that range")
         }
-        // Nearly every line is far below the limit by a bound that encodes nothing; the
-        // others are measured by encoding them (a hash is as long as any other).
-        guard limitingLength, LineSealer.lengthBound(of: draft) > EventLog.maxLineBytes else { return nil }
+        guard limitingLength, let length = overlongLength(of: draft, seq: seq) else { return nil }
+        return .invalidInput("the event of type \(draft.type) would be a line of \(length) bytes; a line holds at most 1 MiB (1048576 bytes)")
+    }
+
+    /// The length of `draft`'s line, with its newline, when that is over 1 MiB; nil when
+    /// the line fits. Nearly every line is far below the limit by a bound that encodes
+    /// nothing; the others are measured by encoding them (a hash is as long as any other).
+    func overlongLength(of draft: EventDraft, seq: Int) -> Int? {
+        guard LineSealer.lengthBound(of: draft) > EventLog.maxLineBytes else { return nil }
         let placeholder = String(repeating: "0", count: 64)
         let length = event(of: draft, id: draft.id ?? EventID.random(), seq: seq, prev: placeholder, hash: placeholder).lineBytes().count
-        guard length > EventLog.maxLineBytes else { return nil }
-        return .invalidInput("the event of type \(draft.type) would be a line of \(length) bytes; a line holds at most 1 MiB (1048576 bytes)")
+        return length > EventLog.maxLineBytes ? length : nil
     }
 
     /// At least the length of `draft`'s line: its strings' bounds (`CanonicalJSON.lengthBound`)

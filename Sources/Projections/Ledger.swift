@@ -401,7 +401,10 @@ public struct Ledger: Sendable {
             }
             if !refusals.isEmpty { throw BatchRefused(refusals: refusals.sorted { $0.index < $1.index }) }
             if dryRun {
-                // Seal the drafts as they would be written, without writing them.
+                // Seal the drafts as they would be written, without writing them; a line
+                // the store would refuse is refused here too.
+                let overlong = overlongRefusals(drafts, after: head)
+                if !overlong.isEmpty { throw BatchRefused(refusals: overlong) }
                 dryRunEvents = try log.sealForPreview(drafts, after: head)
                 return []
             }
@@ -452,17 +455,20 @@ public struct Ledger: Sendable {
             }
             return drafts
         }
+        /// The drafts whose lines the store would refuse as over 1 MiB, named by their
+        /// events' places in the batch.
+        func overlongRefusals(_ drafts: [EventDraft], after head: LogHead) -> [BatchRefused.Refusal] {
+            log.overlongLines(drafts, after: head).map { draft, length in
+                .init(index: draftIndices[draft], error: ValidationError("data", "the event would be a line of \(length) bytes; a line holds at most 1 MiB (\(EventLog.maxLineBytes) bytes). Keep long text in an attachment (text=@FILE) or split it"))
+            }
+        }
         var outcome: AppendOutcome
         do {
             outcome = try log.append(expectSeq: expectSeq, keepingEvents: keepingEvents, prepare: prepare, beforeWriting: { try storing?.finish() })
         } catch LogError.invalidInput(let message) where !drafted.isEmpty {
-            // The store refuses a batch holding a line over 1 MiB; name the event, so an
-            // import can name its row.
-            let overlong = try zip(draftIndices, drafted).compactMap { index, draft -> BatchRefused.Refusal? in
-                guard let line = try log.sealForPreview([draft], after: sealedAfter).first?.lineBytes(),
-                      line.count > EventLog.maxLineBytes else { return nil }
-                return .init(index: index, error: ValidationError("data", "the event would be a line of \(line.count) bytes; a line holds at most 1 MiB (\(EventLog.maxLineBytes) bytes). Keep long text in an attachment (text=@FILE) or split it"))
-            }
+            // The store refuses a batch holding a line over 1 MiB; name each such event, so
+            // an import can name its rows.
+            let overlong = overlongRefusals(drafted, after: sealedAfter)
             if overlong.isEmpty { throw LogError.invalidInput(message) }
             throw BatchRefused(refusals: overlong)
         } catch LogError.io(let operation, let path, let code) {

@@ -245,6 +245,11 @@ final class BadInputReliabilityTests: XCTestCase {
                     files: ["long.jsonl": bytes(#"{"type":"meeting.held","data":{"meeting":"m2","body":"board"}}"# + "\n"
                                                  + #"{"type":"meeting.held","data":{"meeting":"m3","body":"board","agenda":\#(agenda)}}"# + "\n")],
                     place: "1 of 2 rows refused; nothing was written:\n  long.jsonl:2: data: the event would be a line of "),
+            // A dry run refuses what the import would: it once called this file valid.
+            Refusal(name: "a row over 1 MiB, in a dry run", arguments: ["import", "long.jsonl", "--dry-run"],
+                    files: ["long.jsonl": bytes(#"{"type":"meeting.held","data":{"meeting":"m2","body":"board"}}"# + "\n"
+                                                 + #"{"type":"meeting.held","data":{"meeting":"m3","body":"board","agenda":\#(agenda)}}"# + "\n")],
+                    place: "1 of 2 rows refused; nothing was written:\n  long.jsonl:2: data: the event would be a line of "),
             Refusal(name: "an append over 1 MiB", arguments: ["append", "meeting.held", "meeting=m3", "body=board", "--data", "@long.json"],
                     files: ["long.json": bytes(#"{"agenda":\#(agenda)}"#)], place: "data: the event would be a line of "),
             Refusal(name: "a refused minutes row leaves no text behind", arguments: ["import", "minutes.jsonl"],
