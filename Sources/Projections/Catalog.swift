@@ -173,9 +173,12 @@ public enum Catalog {
                   streamKind: "log", streamMember: "file", storeOnly: true),
     ]
 
-    private static let byName: [String: EventType] = Dictionary(uniqueKeysWithValues: types.map { ($0.name, $0) })
+    private static let indexByName: [String: Int] = Dictionary(uniqueKeysWithValues: types.indices.map { (types[$0].name, $0) })
 
-    public static func type(named name: String) -> EventType? { byName[name] }
+    public static func type(named name: String) -> EventType? { indexByName[name].map { types[$0] } }
+
+    /// The place of `type` in `types`.
+    static func index(of type: EventType) -> Int { indexByName[type.name]! }
 
     /// The stream of a fact whose type's stream does not depend on another event.
     /// Corrections and retractions take their target's stream instead.

@@ -331,10 +331,13 @@ public struct Ledger: Sendable {
         for index in pending.indices where pending[index].occurred == nil { pending[index].occurred = today }
         // Shapes need nothing of the log or of each other: a large batch is checked on every core.
         // Naming an event's texts (below) changes only their form, which the shape allows.
-        var shapes = Parallel.map(count: count, threshold: Ledger.largeBatch) { index in
-            Result { () throws(ValidationError) in try Validator.checkShape(pending[index], texts: .raw) }
+        // Each type is kept as its place in the catalog (not a copy of the type: 80 bytes an
+        // event); a refused event's error is found again here (few are).
+        let typeIndices = Parallel.map(count: count, threshold: Ledger.largeBatch) { index -> Int32 in
+            (try? Validator.checkShape(pending[index], texts: .raw)).map { Int32(Catalog.index(of: $0)) } ?? -1
         }
-        for (index, shape) in shapes.enumerated() {
+        for index in typeIndices.indices where typeIndices[index] < 0 {
+            let shape = Result { () throws(ValidationError) in try Validator.checkShape(pending[index], texts: .raw) }
             if case .failure(let error) = shape { refusals.append(.init(index: index, error: error)) }
         }
         // Events refused by their shape alone are left out, and the rest still checked
@@ -445,7 +448,7 @@ public struct Ledger: Sendable {
                     continue
                 }
                 do {
-                    let draft = try context.validate(new, type: shapes[index].get(), log: log)
+                    let draft = try context.validate(new, type: Catalog.types[Int(typeIndices[index])], log: log)
                     try context.applyProvisionally(draft, seq: head.seq + drafts.count + 1, log: log)
                     drafts.append(draft)
                     draftIndices.append(index)
@@ -511,7 +514,7 @@ public struct Ledger: Sendable {
         if count >= Ledger.largeBatch {
             // What validation kept of a large batch is freed on another thread.
             Parallel.release((Ledger.take(&context, leaving: ValidationContext()), Ledger.take(&drafted, leaving: []),
-                              Ledger.take(&shapes, leaving: []), Ledger.take(&outcome.events, leaving: [])))
+                              Ledger.take(&outcome.events, leaving: [])))
         }
         return (report, summary)
     }
