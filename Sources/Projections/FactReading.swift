@@ -15,18 +15,31 @@ enum FactKind: String, CaseIterable {
     case targetSet = "target.set"
     case attendanceCounted = "attendance.counted"
 
-    /// The kinds by the length of their names, then by name.
-    private static let byLength: [[(name: [UInt8], kind: FactKind)]] = {
-        var table = [[(name: [UInt8], kind: FactKind)]](repeating: [], count: allCases.map(\.rawValue.utf8.count).max()! + 1)
-        for kind in allCases { table[kind.rawValue.utf8.count].append((Array(kind.rawValue.utf8), kind)) }
-        return table
+    /// Each kind's name as its length and its first and last eight bytes (every name is
+    /// at least ten long), which tell the names apart: a line's type is matched by three
+    /// integer comparisons a kind, not a call to `memcmp`. Bytes between the two (names of
+    /// more than 16) are compared only for the kind matched so.
+    private static let keys: [(count: Int, head: UInt64, tail: UInt64, name: [UInt8], kind: FactKind)] = {
+        let keys = allCases.map { kind in
+            let name = Array(kind.rawValue.utf8)
+            precondition(name.count >= 8, "a fact kind's name is shorter than eight bytes")
+            return name.withUnsafeBytes { (count: name.count, head: head(of: $0), tail: tail(of: $0), name: name, kind: kind) }
+        }
+        precondition(Set(keys.map { "\($0.count) \($0.head) \($0.tail)" }).count == keys.count,
+                     "fact kinds are no longer told apart by length, head and tail")
+        return keys
     }()
+
+    private static func head(of bytes: UnsafeRawBufferPointer) -> UInt64 { bytes.loadUnaligned(as: UInt64.self) }
+    private static func tail(of bytes: UnsafeRawBufferPointer) -> UInt64 { bytes.loadUnaligned(fromByteOffset: bytes.count - 8, as: UInt64.self) }
 
     /// The kind a type's bytes name, without making a string of them.
     init?(type: UnsafeRawBufferPointer) {
-        guard type.count < FactKind.byLength.count, let start = type.baseAddress else { return nil }
-        for (name, kind) in FactKind.byLength[type.count] where memcmp(name, start, type.count) == 0 {
-            self = kind
+        guard type.count >= 8 else { return nil }
+        let head = FactKind.head(of: type), tail = FactKind.tail(of: type)
+        for key in FactKind.keys where key.count == type.count && key.head == head && key.tail == tail {
+            guard key.count <= 16 || key.name.withUnsafeBytes({ $0.elementsEqual(type) }) else { return nil }
+            self = key.kind
             return
         }
         return nil

@@ -316,6 +316,17 @@ final class FastPathTests: XCTestCase {
         XCTAssertFalse(inPlace.handovers.isEmpty || inPlace.trainings.isEmpty || inPlace.teams.isEmpty, "the log exercises the fold")
     }
 
+    /// A line's type is matched by its length and first and last eight bytes; the bytes
+    /// between those still decide.
+    func testAFactKindIsFoundByItsWholeName() {
+        func kind(_ name: String) -> FactKind? { Array(name.utf8).withUnsafeBytes { FactKind(type: $0) } }
+        for expected in FactKind.allCases { XCTAssertEqual(kind(expected.rawValue), expected) }
+        for other in ["attendanXe.counted", "handover.Xompleted", "evaluatioX.milestone", "evaluation.milXstone", "unit.registerex", "xnit.registered",
+                      "unit.registere", "event.corrected", "note.recorded", "staff", "", "training.held "] {
+            XCTAssertNil(kind(other), other)
+        }
+    }
+
     /// The handover figures the fold keeps (totals per route, closed cases reduced to how
     /// they ended) give the rows a count over every case gives.
     func testHandoverRowsEqualACountOverEveryCase() throws {
