@@ -19,30 +19,34 @@ enum FactKind: String, CaseIterable {
     /// at least ten long), which tell the names apart: a line's type is matched by three
     /// integer comparisons a kind, not a call to `memcmp`. Bytes between the two (names of
     /// more than 16) are compared only for the kind matched so.
-    private static let keys: [(count: Int, head: UInt64, tail: UInt64, name: [UInt8], kind: FactKind)] = {
-        let keys = allCases.map { kind in
-            let name = Array(kind.rawValue.utf8)
-            precondition(name.count >= 8, "a fact kind's name is shorter than eight bytes")
-            return name.withUnsafeBytes { (count: name.count, head: head(of: $0), tail: tail(of: $0), name: name, kind: kind) }
+    private struct Key: Hashable {
+        var count: Int
+        var head: UInt64
+        var tail: UInt64
+
+        init(_ bytes: UnsafeRawBufferPointer) {
+            count = bytes.count
+            head = bytes.loadUnaligned(as: UInt64.self)
+            tail = bytes.loadUnaligned(fromByteOffset: bytes.count - 8, as: UInt64.self)
         }
-        precondition(Set(keys.map { "\($0.count) \($0.head) \($0.tail)" }).count == keys.count,
-                     "fact kinds are no longer told apart by length, head and tail")
+    }
+
+    private static let kinds = allCases
+    private static let names = kinds.map { Array($0.rawValue.utf8) }
+    private static let keys: [Key] = {
+        precondition(names.allSatisfy { $0.count >= 8 }, "a fact kind's name is shorter than eight bytes")
+        let keys = names.map { $0.withUnsafeBytes(Key.init) }
+        precondition(Set(keys).count == keys.count, "fact kinds are no longer told apart by length, head and tail")
         return keys
     }()
-
-    private static func head(of bytes: UnsafeRawBufferPointer) -> UInt64 { bytes.loadUnaligned(as: UInt64.self) }
-    private static func tail(of bytes: UnsafeRawBufferPointer) -> UInt64 { bytes.loadUnaligned(fromByteOffset: bytes.count - 8, as: UInt64.self) }
 
     /// The kind a type's bytes name, without making a string of them.
     init?(type: UnsafeRawBufferPointer) {
         guard type.count >= 8 else { return nil }
-        let head = FactKind.head(of: type), tail = FactKind.tail(of: type)
-        for key in FactKind.keys where key.count == type.count && key.head == head && key.tail == tail {
-            guard key.count <= 16 || key.name.withUnsafeBytes({ $0.elementsEqual(type) }) else { return nil }
-            self = key.kind
-            return
-        }
-        return nil
+        let key = Key(type)
+        guard let index = FactKind.keys.withUnsafeBufferPointer({ $0.firstIndex(of: key) }),
+              type.count <= 16 || FactKind.names[index].withUnsafeBytes({ $0.elementsEqual(type) }) else { return nil }
+        self = FactKind.kinds[index]
     }
 }
 
