@@ -22,6 +22,22 @@ public struct AppendOutcome: Sendable, Equatable {
     public var segment: Int = 1
     public var startOffset: Int = 0
     public var endOffset: Int = 0
+
+    init(events: [Event], count: Int = 0, quarantined: Quarantine?, head: LogHead, segment: Int, startOffset: Int, endOffset: Int) {
+        self.events = events
+        self.count = count
+        self.quarantined = quarantined
+        self.head = head
+        self.segment = segment
+        self.startOffset = startOffset
+        self.endOffset = endOffset
+    }
+
+    /// Nothing written, at `head` (a dry run's outcome).
+    public init(nothingAfter head: LogHead) {
+        events = []
+        self.head = head
+    }
 }
 
 /// A torn tail moved into `quarantine/`, and the `log.tail-quarantined` event that says so.
@@ -73,9 +89,7 @@ extension EventLog {
 
         let journal = BatchJournal.current(logPath: path)
         let tail = try findTail(unfinishedBatch: journal)
-        if let expectSeq, expectSeq != tail.head.seq {
-            throw LogError.conflict("the log's head is seq \(tail.head.seq), not \(expectSeq) as expected; someone appended in between. Read the head again ('recoveryctl head') and retry.")
-        }
+        try EventLog.check(expectSeq, against: tail.head)
         let drafts = try prepare(tail.head)
         if drafts.isEmpty && tail.torn == nil {
             return AppendOutcome(events: [], quarantined: nil, head: tail.head, segment: tail.segment,
@@ -142,6 +156,27 @@ extension EventLog {
         }
         return AppendOutcome(events: events, count: drafts.count, quarantined: quarantine, head: sealed.head,
                              segment: segment, startOffset: length, endOffset: length + sealed.byteCount)
+    }
+
+    /// Calls `body` under the exclusive lock with the head and the torn tail after it, if
+    /// any, as `append` finds them, and writes nothing: for a dry run, which validates
+    /// against exactly what an append would append to and must not change the log, not
+    /// even by moving a torn tail aside (an append would, and record it first).
+    ///
+    /// - Throws: what `append` throws before `prepare` runs, and what `body` throws.
+    public func withLockedHead<T>(expectSeq: Int? = nil, lockTimeout: Double = EventLog.defaultLockTimeout,
+                                  _ body: (LogHead, TornTail?) throws -> T) throws -> T {
+        let lock = try WriterLock(path: "\(path)/\(EventLog.lockName)", timeout: lockTimeout)
+        defer { lock.release() }
+        let tail = try findTail(unfinishedBatch: BatchJournal.current(logPath: path))
+        try EventLog.check(expectSeq, against: tail.head)
+        return try body(tail.head, tail.torn)
+    }
+
+    private static func check(_ expectSeq: Int?, against head: LogHead) throws(LogError) {
+        if let expectSeq, expectSeq != head.seq {
+            throw LogError.conflict("the log's head is seq \(head.seq), not \(expectSeq) as expected; someone appended in between. Read the head again ('recoveryctl head') and retry.")
+        }
     }
 
     /// The drafts whose lines, appended after `head`, would be over 1 MiB, each with its
@@ -497,7 +532,6 @@ struct LineSealer {
         CanonicalJSON.encode(.integer(draft.v), into: &out)
         out.append(UInt8(ascii: "}"))
     }
-
 }
 
 /// The first parts of some drafts' lines, `{"actor":…,"data":{…}`, encoded one after

@@ -287,7 +287,8 @@ public struct Ledger: Sendable {
     /// Texts in attachment members are checked, stored under `attachments/`, and
     /// replaced by their references. An event whose `id` is already in the log with the
     /// same type, data and occurred is a no-op reported as `existing`. With `dryRun`,
-    /// everything is checked under the lock and nothing is stored or written.
+    /// everything is checked under the lock and nothing is stored or written, not even
+    /// a torn tail moved aside (`BatchSummary.tornTailAhead`).
     ///
     /// - Throws: `BatchRefused` listing every refused event (nothing written);
     ///   `LogError.conflict` for `expectSeq` or an id reused with other content; other
@@ -314,6 +315,9 @@ public struct Ledger: Sendable {
         public var last: Int?
         public var quarantined: Quarantine?
         public var head: LogHead
+        /// With `dryRun`, the torn tail an append would move aside first (and record, as
+        /// the seq before `first`); the dry run leaves it where it is.
+        public var tornTailAhead: TornTail?
     }
 
     /// `append`, answering with a summary.
@@ -382,9 +386,10 @@ public struct Ledger: Sendable {
         }
         var unusedTexts: [String] = []
 
-        /// The events already in the log under their id with the same content, by index.
+        // The events already in the log under their id with the same content, by index.
         var existing: [Int: Event] = [:]
         var dryRunEvents: [Event] = []
+        var tornTailAhead: TornTail?
         var sealedAfter = LogHead.empty
         var settling: Background<ValidationContext>?
         defer { settling?.wait() }
@@ -408,7 +413,10 @@ public struct Ledger: Sendable {
                 // the store would refuse is refused here too.
                 let overlong = overlongRefusals(drafts, after: head)
                 if !overlong.isEmpty { throw BatchRefused(refusals: overlong) }
-                dryRunEvents = try log.sealForPreview(drafts, after: head)
+                // An append would first record the torn tail it moves aside.
+                var after = head
+                if tornTailAhead != nil { after.seq += 1 }
+                dryRunEvents = try log.sealForPreview(drafts, after: after)
                 return []
             }
             // An event another writer appended since its texts were named is not written:
@@ -467,7 +475,15 @@ public struct Ledger: Sendable {
         }
         var outcome: AppendOutcome
         do {
-            outcome = try log.append(expectSeq: expectSeq, keepingEvents: keepingEvents, prepare: prepare, beforeWriting: { try storing?.finish() })
+            if dryRun {
+                outcome = try log.withLockedHead(expectSeq: expectSeq) { head, torn in
+                    tornTailAhead = torn
+                    _ = try prepare(head)
+                    return AppendOutcome(nothingAfter: head)
+                }
+            } else {
+                outcome = try log.append(expectSeq: expectSeq, keepingEvents: keepingEvents, prepare: prepare, beforeWriting: { try storing?.finish() })
+            }
         } catch LogError.invalidInput(let message) where !drafted.isEmpty {
             // The store refuses a batch holding a line over 1 MiB; name each such event, so
             // an import can name its rows.
@@ -504,7 +520,7 @@ public struct Ledger: Sendable {
         }
         let seqs = dryRun ? dryRunEvents.first.map { $0.seq...dryRunEvents.last!.seq } : outcome.seqs
         let summary = BatchSummary(events: count, existing: existing.count, first: seqs?.lowerBound, last: seqs?.upperBound,
-                                   quarantined: outcome.quarantined, head: outcome.head)
+                                   quarantined: outcome.quarantined, head: outcome.head, tornTailAhead: tornTailAhead)
         var report: AppendReport?
         if keepingEvents {
             var written = outcome.events.makeIterator()

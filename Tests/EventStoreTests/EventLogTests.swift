@@ -242,8 +242,8 @@ final class EventLogTests: TemporaryDirectoryTestCase {
     }
 
     func testTheFirstBadDraftOfALargeBatchIsTheOneNamed() throws {
-        // Ids and numbers are checked where prefixes are encoded (in parts, on every core),
-        // the length where the lines are chained: whichever draft comes first is named.
+        // Ids, numbers and lengths are checked in parts, on every core, before any line is
+        // sealed: whichever draft comes first is named.
         let log = try makeLog()
         let part = LinePrefixes.draftsPerPart
         let overlong: KeyValuePairs<String, JSONValue> = ["pad": .string(String(repeating: "x", count: EventLog.maxLineBytes))]

@@ -324,6 +324,42 @@ final class CLIImportTests: XCTestCase {
         XCTAssertEqual(sandbox.segmentLines().count, 1)
     }
 
+    /// A torn tail is what an append moves aside first, recording it; a dry run leaves
+    /// it, says so, and counts the seq that record would take. So does the check of the
+    /// rows that were read when others could not be.
+    func testADryRunLeavesATornTailWhereItIs() throws {
+        sandbox.ok(["append", "unit.registered", "unit=x", "name=X"])
+        let segment = sandbox.logURL.appendingPathComponent("events-000001.jsonl")
+        let handle = try FileHandle(forWritingTo: segment)
+        try handle.seekToEnd()
+        try handle.write(contentsOf: Data(#"{"seq":2,"id"#.utf8))
+        try handle.close()
+        let before = try sandbox.segmentBytes()
+        try write("units.jsonl", #"{"type":"unit.registered","data":{"unit":"y","name":"Y"}}"# + "\n")
+        try write("half.jsonl", #"{"type":"unit.registered","data":{"unit":"z","name":"Z"}}"# + "\nnot json\n")
+
+        let dry = sandbox.run(["import", "units.jsonl", "--dry-run"])
+        XCTAssertEqual(dry.status, 0, dry.stderr)
+        XCTAssertEqual(dry.stdout, """
+            1 events are valid; nothing was written (--dry-run). They would be seq 3–3.
+            The log ends in a torn tail (12 bytes at offset \(before.count - 12) of events-000001.jsonl): the import would first move it to quarantine/ and record that as seq 2.
+
+            """)
+        let json = try sandbox.object(sandbox.ok(["import", "units.jsonl", "--dry-run", "--json"]))
+        XCTAssertEqual(json["first"] as? Int, 3)
+        let torn = try XCTUnwrap(json["tornTail"] as? [String: Any])
+        XCTAssertEqual([torn["file"] as? String, "\(torn["offset"] as? Int ?? 0)", "\(torn["bytes"] as? Int ?? 0)"],
+                       ["events-000001.jsonl", "\(before.count - 12)", "12"])
+        XCTAssertEqual(sandbox.run(["import", "half.jsonl"]).status, 1)
+        XCTAssertEqual(try sandbox.segmentBytes(), before, "no dry run moved the torn tail")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: sandbox.logURL.appendingPathComponent("quarantine").path))
+
+        let imported = sandbox.run(["import", "units.jsonl"])
+        XCTAssertEqual(imported.status, 0, imported.stderr)
+        XCTAssertTrue(imported.stdout.hasPrefix("Imported 1 events (seq 3–3)."), "as the dry run said: \(imported.stdout)")
+        XCTAssertTrue(imported.stderr.contains("recorded as seq 2"), imported.stderr)
+    }
+
     /// 2,500 rows: long enough for the progress bar, which must not show when stderr is
     /// not a terminal.
     private func writeLongCSV() throws {

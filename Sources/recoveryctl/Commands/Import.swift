@@ -66,9 +66,13 @@ extension Commands {
                 "dryRun": .bool(dryRun), "events": .integer(report.events), "written": .integer(dryRun ? 0 : writtenCount),
                 "existing": .integer(report.existing),
                 "first": report.first.map(JSONValue.integer) ?? .null, "last": report.last.map(JSONValue.integer) ?? .null, "head": .string(report.head.description),
+                "tornTail": report.tornTailAhead.map { .object(JSONObject(["file": .string($0.file), "offset": .integer($0.offset), "bytes": .integer($0.length)])) } ?? .null,
             ])))
         } else if dryRun {
             Output.writeLine("\(report.events) events are valid; nothing was written (--dry-run). They would be seq \(report.first ?? 0)–\(report.last ?? 0).")
+            if let torn = report.tornTailAhead {
+                Output.writeLine("The log ends in a torn tail (\(torn.length) bytes at offset \(torn.offset) of \(torn.file)): the import would first move it to quarantine/ and record that as seq \(report.head.seq + 1).")
+            }
         } else {
             let range = report.first.map { "seq \($0)–\(report.last!)" } ?? "nothing new"
             Output.writeLine("Imported \(writtenCount) events (\(range))\(report.existing > 0 ? "; \(report.existing) already in the log" : ""). Head \(report.head).")
