@@ -171,7 +171,19 @@ def main(results_path, out_path, judged):
         commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=True).stdout.strip()
     except (OSError, subprocess.CalledProcessError):
         commit = "unknown"
-    runs = max((r.get("runs", 0) for r in results.values()), default=0)
+    # Runs per measurement: the usual count, and where another was taken.
+    counts = [r.get("runs", 0) for r in results.values()]
+    runs = max(set(counts), key=counts.count, default=0)
+    sizes_by = {}
+    for (name, size), r in results.items():
+        if r.get("runs", 0) != runs:
+            sizes_by.setdefault((r.get("runs", 0), name), []).append(size)
+    all_sizes = {}
+    for (name, size) in results:
+        all_sizes.setdefault(name, []).append(size)
+    others = "; ".join(f"{count} for {name}" + ("" if len(found) == len(all_sizes[name]) else f" at {', '.join(found)}")
+                       for (count, name), found in sorted(sizes_by.items()))
+    runs_text = f"{runs} runs" + (f" ({others})" if others else "")
     now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     try:
         load_avg = open("/proc/loadavg").read().split()[:3]
@@ -184,7 +196,7 @@ def main(results_path, out_path, judged):
     doc = f"""# Benchmarks
 
 Written by `Benchmarks/run.sh` (issue 6); do not edit by hand, edit `Benchmarks/PROFILE.md`
-for the notes at the end. Every figure is the median of {runs} runs (hyperfine), wall
+for the notes at the end. Every figure is the median of {runs_text} (hyperfine), wall
 clock, process start to exit; peak memory is the maximum resident set size of one more
 run (`/usr/bin/time -v`).
 
