@@ -189,6 +189,12 @@ extension EventLog {
         }
     }
 
+    /// Throws what `append` would for `drafts` appended after `head` (an `id` that is not
+    /// one, a number a reader would refuse, a line over 1 MiB) without sealing them.
+    public func checkLines(_ drafts: [EventDraft], after head: LogHead) throws(LogError) {
+        try LineSealer(after: head).check(drafts, limitingLength: true)
+    }
+
     /// The events `drafts` would become if appended after `head` now; writes nothing.
     public func sealForPreview(_ drafts: [EventDraft], after head: LogHead) throws -> [Event] {
         let sealer = LineSealer(after: head)

@@ -389,6 +389,7 @@ public struct Ledger: Sendable {
         // The events already in the log under their id with the same content, by index.
         var existing: [Int: Event] = [:]
         var dryRunEvents: [Event] = []
+        var dryRunSeqs: ClosedRange<Int>?
         var tornTailAhead: TornTail?
         var sealedAfter = LogHead.empty
         var settling: Background<ValidationContext>?
@@ -416,7 +417,13 @@ public struct Ledger: Sendable {
                 // An append would first record the torn tail it moves aside.
                 var after = head
                 if tornTailAhead != nil { after.seq += 1 }
-                dryRunEvents = try log.sealForPreview(drafts, after: after)
+                if !drafts.isEmpty { dryRunSeqs = (after.seq + 1)...(after.seq + drafts.count) }
+                // A summary needs the seqs alone: the lines are checked, not sealed.
+                if keepingEvents {
+                    dryRunEvents = try log.sealForPreview(drafts, after: after)
+                } else {
+                    try log.checkLines(drafts, after: after)
+                }
                 return []
             }
             // An event another writer appended since its texts were named is not written:
@@ -518,7 +525,7 @@ public struct Ledger: Sendable {
                 try ValidationContext.load(log).saveCheckpointIfWorthwhile(log)
             }
         }
-        let seqs = dryRun ? dryRunEvents.first.map { $0.seq...dryRunEvents.last!.seq } : outcome.seqs
+        let seqs = dryRun ? dryRunSeqs : outcome.seqs
         let summary = BatchSummary(events: count, existing: existing.count, first: seqs?.lowerBound, last: seqs?.upperBound,
                                    quarantined: outcome.quarantined, head: outcome.head, tornTailAhead: tornTailAhead)
         var report: AppendReport?
