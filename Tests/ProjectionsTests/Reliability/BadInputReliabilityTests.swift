@@ -233,6 +233,8 @@ final class BadInputReliabilityTests: XCTestCase {
     func testAnImportWithADuplicateIdOrAnOverlongRowWritesNothing() throws {
         let id = "0f0f0f0f-0000-4000-8000-000000000001"
         let agenda = "[" + Array(repeating: "\"" + String(repeating: "x", count: 1000) + "\"", count: 1100).joined(separator: ",") + "]"
+        let longRows = bytes(#"{"type":"meeting.held","data":{"meeting":"m2","body":"board"}}"# + "\n"
+                                 + #"{"type":"meeting.held","data":{"meeting":"m3","body":"board","agenda":\#(agenda)}}"# + "\n")
         let checked = try check([
             Refusal(name: "duplicate ids", arguments: ["import", "dup.jsonl"],
                     files: ["dup.jsonl": bytes(#"{"type":"unit.registered","id":"\#(id)","data":{"unit":"u5","name":"N"}}"# + "\n"
@@ -241,14 +243,10 @@ final class BadInputReliabilityTests: XCTestCase {
             Refusal(name: "duplicate ids in CSV", arguments: ["import", "dup.csv", "--type", "unit.registered"],
                     files: ["dup.csv": bytes("unit,name,id\nu5,N,\(id)\nu6,M,\(id)\n")],
                     place: "1 of 2 rows refused; nothing was written:\n  dup.csv:3: id: \(id) is also the id of line 2"),
-            Refusal(name: "a row over 1 MiB", arguments: ["import", "long.jsonl"],
-                    files: ["long.jsonl": bytes(#"{"type":"meeting.held","data":{"meeting":"m2","body":"board"}}"# + "\n"
-                                                 + #"{"type":"meeting.held","data":{"meeting":"m3","body":"board","agenda":\#(agenda)}}"# + "\n")],
+            Refusal(name: "a row over 1 MiB", arguments: ["import", "long.jsonl"], files: ["long.jsonl": longRows],
                     place: "1 of 2 rows refused; nothing was written:\n  long.jsonl:2: data: the event would be a line of "),
             // A dry run refuses what the import would: it once called this file valid.
-            Refusal(name: "a row over 1 MiB, in a dry run", arguments: ["import", "long.jsonl", "--dry-run"],
-                    files: ["long.jsonl": bytes(#"{"type":"meeting.held","data":{"meeting":"m2","body":"board"}}"# + "\n"
-                                                 + #"{"type":"meeting.held","data":{"meeting":"m3","body":"board","agenda":\#(agenda)}}"# + "\n")],
+            Refusal(name: "a row over 1 MiB, in a dry run", arguments: ["import", "long.jsonl", "--dry-run"], files: ["long.jsonl": longRows],
                     place: "1 of 2 rows refused; nothing was written:\n  long.jsonl:2: data: the event would be a line of "),
             Refusal(name: "an append over 1 MiB", arguments: ["append", "meeting.held", "meeting=m3", "body=board", "--data", "@long.json"],
                     files: ["long.json": bytes(#"{"agenda":\#(agenda)}"#)], place: "data: the event would be a line of "),
