@@ -168,58 +168,61 @@ extension Ledger {
 ///   time only through its date (the periods still running).
 struct KPICheckpoint {
     static let fileName = "kpi-checkpoint.json"
-    static let formatName = "recovery-kpi-checkpoint/1"
+    /// A line of the position and valid time, then a line of the rows' canonical array.
+    static let formatName = "recovery-kpi-checkpoint/2"
 
     var position: LogPosition
     var recorded: String?
     /// The valid time the rows were computed at (milliseconds), and its date in the log's zone.
     var validAt: Int64
     var day: String
-    var rows: [KPIRow]
+    /// The rows as `kpi --json` prints them (`KPIRow.encodedArray`): a warm `kpi --json`
+    /// prints these bytes, and only other answers decode them.
+    var encodedRows: [UInt8]
 
     init(position: LogPosition, recorded: String?, validAt: Int64, zone: ZoneRules, rows: [KPIRow]) {
         self.position = position
         self.recorded = recorded
         self.validAt = validAt
         day = Timestamp.calendarDate(ofMillis: validAt, in: zone).description
-        self.rows = rows
+        encodedRows = KPIRow.encodedArray(rows)
     }
 
     /// Writes it atomically; a failure (a read-only log, a full disk) is not an error of the read.
     func save(_ log: EventLog) {
-        let header = JSONObject([
+        var bytes = CanonicalJSON.encode(.object(JSONObject([
             "format": .string(KPICheckpoint.formatName),
             "segment": .integer(position.segment), "offset": .integer(position.offset), "linesBefore": .integer(position.linesBefore),
             "seq": .integer(position.seq), "hash": .string(position.hash), "recorded": recorded.map(JSONValue.string) ?? .null,
             "validAt": .integer(Int(validAt)), "day": .string(day),
-        ])
-        var bytes = KPIRow.encode(rows, in: header)
+        ])))
+        bytes.reserveCapacity(bytes.count + encodedRows.count + 2)
+        bytes.append(0x0A)
+        bytes.append(contentsOf: encodedRows)
         bytes.append(0x0A)
         try? log.writeSealedDerivedFile(KPICheckpoint.fileName, bytes: bytes)
     }
 
-    /// The checkpoint beside `log`, if it answers a read at the head at `validAt`.
+    /// The checkpoint beside `log`, if it answers a read at the head at `validAt`. The
+    /// file's MAC (`readSealedDerivedFile`) vouches for the rows; they are parsed only
+    /// when an answer needs them as rows.
     static func load(_ log: EventLog, validAt: Int64) -> KPICheckpoint? {
-        guard let data = log.readSealedDerivedFile(fileName),
-              case .object(let o)? = try? JSONParser.parse(Array(data.dropLast()), integersOnly: true),
+        guard let data = log.readSealedDerivedFile(fileName), data.last == 0x0A,
+              let newline = data.firstIndex(of: 0x0A), newline < data.count - 1,
+              case .object(let o)? = try? JSONParser.parse(Array(data[..<newline]), integersOnly: true),
               o["format"]?.stringValue == formatName,
               let segment = o["segment"]?.integerValue, let offset = o["offset"]?.integerValue,
               let linesBefore = o["linesBefore"]?.integerValue, let seq = o["seq"]?.integerValue,
-              let hash = o["hash"]?.stringValue, let at = o["validAt"]?.integerValue, let day = o["day"]?.stringValue,
-              let rowValues = o["rows"]?.arrayValue else { return nil }
+              let hash = o["hash"]?.stringValue, let at = o["validAt"]?.integerValue, let day = o["day"]?.stringValue else { return nil }
+        let rows = Array(data[(newline + 1)..<(data.count - 1)])
+        guard rows.first == UInt8(ascii: "["), rows.last == UInt8(ascii: "]") else { return nil }
         let zone = log.timeZone
         guard validAt >= Int64(at), Timestamp.calendarDate(ofMillis: validAt, in: zone).description == day else { return nil }
         let position = LogPosition(segment: segment, offset: offset, linesBefore: linesBefore, seq: seq, hash: hash)
         guard (try? log.endsAt(position)) == true else { return nil }
-        var rows: [KPIRow] = []
-        rows.reserveCapacity(rowValues.count)
-        for value in rowValues {
-            guard let row = value.objectValue, let kpi = row["kpi"]?.stringValue, let scope = row["scope"]?.stringValue else { return nil }
-            rows.append(KPIRow(kpi: kpi, scope: scope, period: row["period"]?.stringValue, actual: row["actual"]?.integerValue,
-                               target: row["target"]?.integerValue, met: row["met"]?.boolValue))
-        }
-        var checkpoint = KPICheckpoint(position: position, recorded: o["recorded"]?.stringValue, validAt: Int64(at), zone: zone, rows: rows)
+        var checkpoint = KPICheckpoint(position: position, recorded: o["recorded"]?.stringValue, validAt: Int64(at), zone: zone, rows: [])
         checkpoint.day = day
+        checkpoint.encodedRows = rows
         return checkpoint
     }
 }

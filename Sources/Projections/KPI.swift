@@ -20,6 +20,41 @@ public struct KPIRow: Sendable, Equatable {
         return out
     }
 
+    /// `object` with its member `rows` already encoded (`encodedArray`).
+    public static func encode(encodedRows rows: [UInt8], in object: JSONObject) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(rows.count + 256)
+        CanonicalJSON.encode(object, member: "rows", into: &out) { $0.append(contentsOf: rows) }
+        return out
+    }
+
+    /// The canonical array of `rows`.
+    static func encodedArray(_ rows: [KPIRow]) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(rows.count * 128 + 2)
+        out.append(UInt8(ascii: "["))
+        for (index, row) in rows.enumerated() {
+            if index > 0 { out.append(UInt8(ascii: ",")) }
+            row.encode(into: &out)
+        }
+        out.append(UInt8(ascii: "]"))
+        return out
+    }
+
+    /// The rows of an array `encodedArray` made, read by the strict parser; nil when the
+    /// bytes are not such an array.
+    static func decodeArray(_ bytes: [UInt8]) -> [KPIRow]? {
+        guard case .array(let values)? = try? JSONParser.parse(bytes, integersOnly: true) else { return nil }
+        var rows: [KPIRow] = []
+        rows.reserveCapacity(values.count)
+        for value in values {
+            guard let row = value.objectValue, let kpi = row["kpi"]?.stringValue, let scope = row["scope"]?.stringValue else { return nil }
+            rows.append(KPIRow(kpi: kpi, scope: scope, period: row["period"]?.stringValue, actual: row["actual"]?.integerValue,
+                               target: row["target"]?.integerValue, met: row["met"]?.boolValue))
+        }
+        return rows
+    }
+
     /// Appends the canonical form of `json` without building its tree (a tree, and the
     /// sort of its members, for each of some hundred thousand rows was a tenth of a cold
     /// `kpi`). The members are written in RFC 8785's order, which their names fix; a

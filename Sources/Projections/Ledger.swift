@@ -122,7 +122,7 @@ public struct Ledger: Sendable {
         // At the head, the rows a cold read kept may already answer the question.
         if asOfMillis == nil, let warm = KPICheckpoint.load(log, validAt: valid) {
             let head = LogHead(seq: warm.position.seq, hash: warm.position.hash, recorded: warm.recorded)
-            let source = ViewSource(rows: warm.rows, validAt: valid, state: stateReadAgain(through: head),
+            let source = ViewSource(encodedRows: warm.encodedRows, validAt: valid, state: stateReadAgain(through: head),
                                     history: { try Ledger.history(of: log, asOf: nil, through: head) })
             return View(head: head, tornTail: nil, asOf: nil, validAt: valid, validAtGiven: validAt != nil, timeZone: zone, source: source)
         }
@@ -731,6 +731,9 @@ final class ViewSource: @unchecked Sendable {
     private let readState: (@Sendable () throws -> ProjectState)?
     private let readHistory: (@Sendable () throws -> History)?
     private let keepRows: (@Sendable ([KPIRow]) -> Void)?
+    /// The rows as a KPI checkpoint keeps them (`KPIRow.encodedArray`), when the view
+    /// answers from one.
+    let encodedRows: [UInt8]?
 
     /// After a streaming fold: what it folded is known (the state, or a way to fold it
     /// later), the history read on demand.
@@ -742,12 +745,15 @@ final class ViewSource: @unchecked Sendable {
         self.figures = figures
         readHistory = read
         self.keepRows = keepRows
+        encodedRows = nil
     }
 
-    /// From the KPI checkpoint: the rows are known, the rest read on demand.
-    init(rows: [KPIRow], validAt: Int64, state: @escaping @Sendable () throws -> ProjectState, history: @escaping @Sendable () throws -> History) {
+    /// From the KPI checkpoint: the rows are known (decoded when first asked for), the
+    /// rest read on demand.
+    init(encodedRows: [UInt8], validAt: Int64, state: @escaping @Sendable () throws -> ProjectState,
+         history: @escaping @Sendable () throws -> History) {
         self.validAt = validAt
-        cachedRows = rows
+        self.encodedRows = encodedRows
         readState = state
         readHistory = history
         keepRows = nil
@@ -759,6 +765,7 @@ final class ViewSource: @unchecked Sendable {
         readState = nil
         readHistory = read
         keepRows = nil
+        encodedRows = nil
     }
 
     init(history: History) {
@@ -767,6 +774,7 @@ final class ViewSource: @unchecked Sendable {
         readState = nil
         readHistory = nil
         keepRows = nil
+        encodedRows = nil
     }
 
     /// The state, read on first use when it was not known; nil when the view has none
@@ -790,7 +798,9 @@ final class ViewSource: @unchecked Sendable {
         }
         let figures = self.figures
         lock.unlock()
-        let rows = try compute(figures)
+        // Rows a checkpoint kept are read as rows now; bytes that are not such rows are
+        // computed again instead.
+        let rows = try encodedRows.flatMap(KPIRow.decodeArray) ?? compute(figures)
         lock.lock()
         defer { lock.unlock() }
         if cachedRows == nil {

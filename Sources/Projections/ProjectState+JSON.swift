@@ -8,9 +8,13 @@ extension Ledger.View {
     }
 
     /// `{"head","asOf","validAt","rows"}` in canonical form (built row by row: at a
-    /// million events there are some hundred thousand rows).
+    /// million events there are some hundred thousand rows). From a KPI checkpoint, its
+    /// rows' bytes as they are.
     public func kpiJSON(asOf: String?, validAt: String?) throws -> [UInt8] {
-        KPIRow.encode(try kpis, in: header(asOf: asOf, validAt: validAt))
+        if source.validAt == self.validAt, let rows = source.encodedRows {
+            return KPIRow.encode(encodedRows: rows, in: header(asOf: asOf, validAt: validAt))
+        }
+        return KPIRow.encode(try kpis, in: header(asOf: asOf, validAt: validAt))
     }
 
     public func stateJSON(asOf: String?, validAt: String?) throws -> JSONValue {

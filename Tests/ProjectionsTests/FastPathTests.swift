@@ -516,6 +516,9 @@ final class FastPathTests: XCTestCase {
         XCTAssertTrue(FileManager.default.fileExists(atPath: checkpointPath), "a cold read at the head keeps its rows")
         XCTAssertNotNil(KPICheckpoint.load(f.log, validAt: FastPathTests.now))
         let warm = try f.ledger.view(now: FastPathTests.now)
+        XCTAssertNotNil(warm.source.encodedRows, "the warm view answers from the checkpoint")
+        XCTAssertEqual(try warm.kpiJSON(asOf: nil, validAt: "2030-01-01"), try cold.kpiJSON(asOf: nil, validAt: "2030-01-01"),
+                       "the rows' bytes as kept are those a cold read prints")
         XCTAssertEqual(try warm.kpis, coldRows)
         XCTAssertEqual(warm.head, cold.head)
         XCTAssertEqual(try warm.state, try cold.state, "the state behind a warm view is folded on demand")

@@ -45,23 +45,27 @@ public enum CanonicalJSON {
         }
     }
 
-    /// Appends the canonical bytes of `object` with one more member, `name`: an array
-    /// of `count` elements that `element` appends one at a time. The bytes are those of
-    /// the object holding the whole array, without its tree ever being built: for
-    /// outputs of many rows.
-    public static func encode(_ object: JSONObject, array name: String, count: Int, into out: inout [UInt8],
-                              element: (Int, inout [UInt8]) -> Void) {
+    /// Appends the canonical bytes of `object` with one more member, `name`, whose value
+    /// `value` appends (in canonical form): the bytes of the object holding it, without
+    /// that value's tree ever being built.
+    public static func encode(_ object: JSONObject, member name: String, into out: inout [UInt8], value: (inout [UInt8]) -> Void) {
         var object = object
-        object[name] = .array([]) // puts the member in its canonical place
+        object[name] = .null // puts the member in its canonical place
         out.append(UInt8(ascii: "{"))
         for (position, member) in object.members.enumerated() {
             if position > 0 { out.append(UInt8(ascii: ",")) }
             appendString(member.key, into: &out)
             out.append(UInt8(ascii: ":"))
-            guard member.key == name else {
-                encode(member.value, into: &out)
-                continue
-            }
+            if member.key == name { value(&out) } else { encode(member.value, into: &out) }
+        }
+        out.append(UInt8(ascii: "}"))
+    }
+
+    /// `encode(_:member:into:value:)` for an array of `count` elements that `element`
+    /// appends one at a time: for outputs of many rows.
+    public static func encode(_ object: JSONObject, array name: String, count: Int, into out: inout [UInt8],
+                              element: (Int, inout [UInt8]) -> Void) {
+        encode(object, member: name, into: &out) { out in
             out.append(UInt8(ascii: "["))
             for index in 0..<count {
                 if index > 0 { out.append(UInt8(ascii: ",")) }
@@ -69,7 +73,6 @@ public enum CanonicalJSON {
             }
             out.append(UInt8(ascii: "]"))
         }
-        out.append(UInt8(ascii: "}"))
     }
 
     /// The canonical form of `value` as a string.
