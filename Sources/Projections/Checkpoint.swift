@@ -181,11 +181,16 @@ struct KPICheckpoint {
     var encodedRows: [UInt8]
 
     init(position: LogPosition, recorded: String?, validAt: Int64, zone: ZoneRules, rows: [KPIRow]) {
+        self.init(position: position, recorded: recorded, validAt: validAt, day: Timestamp.calendarDate(ofMillis: validAt, in: zone).description,
+                  encodedRows: KPIRow.encodedArray(rows))
+    }
+
+    private init(position: LogPosition, recorded: String?, validAt: Int64, day: String, encodedRows: [UInt8]) {
         self.position = position
         self.recorded = recorded
         self.validAt = validAt
-        day = Timestamp.calendarDate(ofMillis: validAt, in: zone).description
-        encodedRows = KPIRow.encodedArray(rows)
+        self.day = day
+        self.encodedRows = encodedRows
     }
 
     /// Writes it atomically; a failure (a read-only log, a full disk) is not an error of the read.
@@ -220,9 +225,6 @@ struct KPICheckpoint {
         guard validAt >= Int64(at), Timestamp.calendarDate(ofMillis: validAt, in: zone).description == day else { return nil }
         let position = LogPosition(segment: segment, offset: offset, linesBefore: linesBefore, seq: seq, hash: hash)
         guard (try? log.endsAt(position)) == true else { return nil }
-        var checkpoint = KPICheckpoint(position: position, recorded: o["recorded"]?.stringValue, validAt: Int64(at), zone: zone, rows: [])
-        checkpoint.day = day
-        checkpoint.encodedRows = rows
-        return checkpoint
+        return KPICheckpoint(position: position, recorded: o["recorded"]?.stringValue, validAt: Int64(at), day: day, encodedRows: rows)
     }
 }
