@@ -22,21 +22,12 @@ public struct AppendOutcome: Sendable, Equatable {
     public var segment: Int = 1
     public var startOffset: Int = 0
     public var endOffset: Int = 0
+}
 
-    init(events: [Event], count: Int = 0, quarantined: Quarantine?, head: LogHead, segment: Int, startOffset: Int, endOffset: Int) {
-        self.events = events
-        self.count = count
-        self.quarantined = quarantined
-        self.head = head
-        self.segment = segment
-        self.startOffset = startOffset
-        self.endOffset = endOffset
-    }
-
+extension AppendOutcome {
     /// Nothing written, at `head` (a dry run's outcome).
     public init(nothingAfter head: LogHead) {
-        events = []
-        self.head = head
+        self.init(events: [], head: head)
     }
 }
 
@@ -84,12 +75,14 @@ extension EventLog {
         prepare: (LogHead) throws -> [EventDraft],
         beforeWriting: (() throws -> Void)? = nil
     ) throws -> AppendOutcome {
-        let lock = try WriterLock(path: "\(path)/\(EventLog.lockName)", timeout: lockTimeout)
-        defer { lock.release() }
+        try withLockedTail(expectSeq: expectSeq, lockTimeout: lockTimeout) { lock, journal, tail in
+            try append(after: tail, lock: lock, journal: journal, keepingEvents: keepingEvents, prepare: prepare, beforeWriting: beforeWriting)
+        }
+    }
 
-        let journal = BatchJournal.current(logPath: path)
-        let tail = try findTail(unfinishedBatch: journal)
-        try EventLog.check(expectSeq, against: tail.head)
+    /// `append` under the lock, after `tail`, which `journal` (if any) announced.
+    private func append(after tail: Tail, lock: WriterLock, journal: BatchJournal?, keepingEvents: Bool,
+                        prepare: (LogHead) throws -> [EventDraft], beforeWriting: (() throws -> Void)?) throws -> AppendOutcome {
         let drafts = try prepare(tail.head)
         if drafts.isEmpty && tail.torn == nil {
             return AppendOutcome(events: [], quarantined: nil, head: tail.head, segment: tail.segment,
@@ -166,17 +159,20 @@ extension EventLog {
     /// - Throws: what `append` throws before `prepare` runs, and what `body` throws.
     public func withLockedHead<T>(expectSeq: Int? = nil, lockTimeout: Double = EventLog.defaultLockTimeout,
                                   _ body: (LogHead, TornTail?) throws -> T) throws -> T {
-        let lock = try WriterLock(path: "\(path)/\(EventLog.lockName)", timeout: lockTimeout)
-        defer { lock.release() }
-        let tail = try findTail(unfinishedBatch: BatchJournal.current(logPath: path))
-        try EventLog.check(expectSeq, against: tail.head)
-        return try body(tail.head, tail.torn)
+        try withLockedTail(expectSeq: expectSeq, lockTimeout: lockTimeout) { _, _, tail in try body(tail.head, tail.torn) }
     }
 
-    private static func check(_ expectSeq: Int?, against head: LogHead) throws(LogError) {
-        if let expectSeq, expectSeq != head.seq {
-            throw LogError.conflict("the log's head is seq \(head.seq), not \(expectSeq) as expected; someone appended in between. Read the head again ('recoveryctl head') and retry.")
+    /// `body` under the exclusive lock with the journal of an unfinished batch (if any)
+    /// and the tail it leaves, once the head is the one `expectSeq` names.
+    private func withLockedTail<T>(expectSeq: Int?, lockTimeout: Double, _ body: (WriterLock, BatchJournal?, Tail) throws -> T) throws -> T {
+        let lock = try WriterLock(path: "\(path)/\(EventLog.lockName)", timeout: lockTimeout)
+        defer { lock.release() }
+        let journal = BatchJournal.current(logPath: path)
+        let tail = try findTail(unfinishedBatch: journal)
+        if let expectSeq, expectSeq != tail.head.seq {
+            throw LogError.conflict("the log's head is seq \(tail.head.seq), not \(expectSeq) as expected; someone appended in between. Read the head again ('recoveryctl head') and retry.")
         }
+        return try body(lock, journal, tail)
     }
 
     /// The drafts whose lines, appended after `head`, would be over 1 MiB, each with its
@@ -189,13 +185,14 @@ extension EventLog {
         }
     }
 
-    /// Throws what `append` would for `drafts` appended after `head` (an `id` that is not
-    /// one, a number a reader would refuse, a line over 1 MiB) without sealing them.
+    /// Throws what `append` would for `drafts` appended after `head` but for their
+    /// lengths (`overlongLines`): an `id` that is not one, a number a reader would refuse.
     public func checkLines(_ drafts: [EventDraft], after head: LogHead) throws(LogError) {
-        try LineSealer(after: head).check(drafts, limitingLength: true)
+        try LineSealer(after: head).check(drafts, limitingLength: false)
     }
 
-    /// The events `drafts` would become if appended after `head` now; writes nothing.
+    /// The events `drafts` would become if appended after `head` now (checked as
+    /// `checkLines` checks them); writes nothing.
     public func sealForPreview(_ drafts: [EventDraft], after head: LogHead) throws -> [Event] {
         let sealer = LineSealer(after: head)
         try sealer.check(drafts, limitingLength: false)

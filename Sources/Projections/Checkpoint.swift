@@ -180,19 +180,6 @@ struct KPICheckpoint {
     /// prints these bytes, and only other answers decode them.
     var encodedRows: [UInt8]
 
-    init(position: LogPosition, recorded: String?, validAt: Int64, zone: ZoneRules, rows: [KPIRow]) {
-        self.init(position: position, recorded: recorded, validAt: validAt, day: Timestamp.calendarDate(ofMillis: validAt, in: zone).description,
-                  encodedRows: KPIRow.encodedArray(rows))
-    }
-
-    private init(position: LogPosition, recorded: String?, validAt: Int64, day: String, encodedRows: [UInt8]) {
-        self.position = position
-        self.recorded = recorded
-        self.validAt = validAt
-        self.day = day
-        self.encodedRows = encodedRows
-    }
-
     /// Writes it atomically; a failure (a read-only log, a full disk) is not an error of the read.
     func save(_ log: EventLog) {
         var bytes = CanonicalJSON.encode(.object(JSONObject([
@@ -226,5 +213,13 @@ struct KPICheckpoint {
         let position = LogPosition(segment: segment, offset: offset, linesBefore: linesBefore, seq: seq, hash: hash)
         guard (try? log.endsAt(position)) == true else { return nil }
         return KPICheckpoint(position: position, recorded: o["recorded"]?.stringValue, validAt: Int64(at), day: day, encodedRows: rows)
+    }
+}
+
+extension KPICheckpoint {
+    /// The checkpoint of rows read at `validAt`, with `day` its date in `zone`.
+    init(position: LogPosition, recorded: String?, validAt: Int64, zone: ZoneRules, encodedRows: [UInt8]) {
+        self.init(position: position, recorded: recorded, validAt: validAt, day: Timestamp.calendarDate(ofMillis: validAt, in: zone).description,
+                  encodedRows: encodedRows)
     }
 }

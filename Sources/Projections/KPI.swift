@@ -32,12 +32,7 @@ public struct KPIRow: Sendable, Equatable {
     static func encodedArray(_ rows: [KPIRow]) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(rows.count * 128 + 2)
-        out.append(UInt8(ascii: "["))
-        for (index, row) in rows.enumerated() {
-            if index > 0 { out.append(UInt8(ascii: ",")) }
-            row.encode(into: &out)
-        }
-        out.append(UInt8(ascii: "]"))
+        CanonicalJSON.encodeArray(count: rows.count, into: &out) { rows[$0].encode(into: &$1) }
         return out
     }
 

@@ -100,12 +100,12 @@ struct KPIFigures: Sendable {
         switch d.kind {
         case .unitRegistered:
             guard let unit = d.withString("unit", { Self.entry(&units, &unitEntries, $0) }) else { return }
-            let date = Self.dateText(d.occurred)
+            let date = Timestamp.dateText(ofOccurred: d.occurred)
             unitEntries[unit] = Unit(registered: true, headcount: d.integer("headcount"), headcountDate: d.contains("headcount") ? date : nil)
         case .unitUpdated:
             guard let unit = d.withString("unit", { Self.entry(&units, &unitEntries, $0) }), unitEntries[unit].registered,
                   let headcount = d.integer("headcount") else { return }
-            let date = Self.dateText(d.occurred)
+            let date = Timestamp.dateText(ofOccurred: d.occurred)
             // A value recorded late for an earlier date does not replace a later one.
             guard date >= unitEntries[unit].headcountDate ?? "" else { return }
             unitEntries[unit].headcount = headcount
@@ -222,12 +222,6 @@ extension KPIFigures {
 
     private static func day(_ occurred: String) -> Int32? {
         Timestamp.calendarDate(ofOccurred: occurred).map { Int32($0.daysSinceEpoch) }
-    }
-
-    /// The calendar date of `occurred` as text, or `occurred` itself when it has none:
-    /// compared as text, as `ProjectState` compares a unit's value dates.
-    private static func dateText(_ occurred: String) -> String {
-        Timestamp.calendarDate(ofOccurred: occurred)?.description ?? occurred
     }
 }
 

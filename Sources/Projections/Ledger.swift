@@ -128,14 +128,13 @@ public struct Ledger: Sendable {
         }
         let fold = try streamingFold(ViewFold(folding), asOf: asOfMillis, validAt: valid)
         // Rows of every fact, at the head, with nothing torn: worth keeping for the next read.
-        var keepRows: (@Sendable ([KPIRow]) -> Void)?
+        var keepRows: (@Sendable ([UInt8]) -> Void)?
         if asOfMillis == nil, fold.tornTail == nil, fold.excludedFacts == 0, let end = fold.end {
             let recorded = fold.head.recorded
-            keepRows = { rows in KPICheckpoint(position: end, recorded: recorded, validAt: valid, zone: zone, rows: rows).save(log) }
+            keepRows = { rows in KPICheckpoint(position: end, recorded: recorded, validAt: valid, zone: zone, encodedRows: rows).save(log) }
         }
         let head = fold.head
-        let state = fold.folded.state
-        let source = ViewSource(state: state, readState: state == nil ? stateReadAgain(through: head) : nil, figures: fold.folded.figures,
+        let source = ViewSource(state: fold.folded.state, readState: stateReadAgain(through: head), figures: fold.folded.figures,
                                 validAt: valid, keepRows: keepRows) {
             try Ledger.history(of: log, asOf: asOfMillis, through: head)
         }
@@ -730,22 +729,21 @@ final class ViewSource: @unchecked Sendable {
     private var cachedHistory: History?
     private let readState: (@Sendable () throws -> ProjectState)?
     private let readHistory: (@Sendable () throws -> History)?
-    private let keepRows: (@Sendable ([KPIRow]) -> Void)?
-    /// The rows as a KPI checkpoint keeps them (`KPIRow.encodedArray`), when the view
-    /// answers from one.
-    let encodedRows: [UInt8]?
+    /// Given the rows' bytes (`KPIRow.encodedArray`) once they are made, to keep them.
+    private let keepRows: (@Sendable ([UInt8]) -> Void)?
+    /// The rows' bytes, from a KPI checkpoint, or once made for one.
+    private var storedRows: [UInt8]?
 
-    /// After a streaming fold: what it folded is known (the state, or a way to fold it
-    /// later), the history read on demand.
-    init(state: ProjectState?, readState: (@Sendable () throws -> ProjectState)?, figures: KPIFigures?, validAt: Int64,
-         keepRows: (@Sendable ([KPIRow]) -> Void)? = nil, read: @escaping @Sendable () throws -> History) {
+    /// After a streaming fold: what it folded is known (the state, if folded; else it is
+    /// folded again by `readState`), the history read on demand.
+    init(state: ProjectState?, readState: @escaping @Sendable () throws -> ProjectState, figures: KPIFigures?, validAt: Int64,
+         keepRows: (@Sendable ([UInt8]) -> Void)? = nil, read: @escaping @Sendable () throws -> History) {
         self.validAt = validAt
         cachedState = state
         self.readState = readState
         self.figures = figures
         readHistory = read
         self.keepRows = keepRows
-        encodedRows = nil
     }
 
     /// From the KPI checkpoint: the rows are known (decoded when first asked for), the
@@ -753,7 +751,7 @@ final class ViewSource: @unchecked Sendable {
     init(encodedRows: [UInt8], validAt: Int64, state: @escaping @Sendable () throws -> ProjectState,
          history: @escaping @Sendable () throws -> History) {
         self.validAt = validAt
-        self.encodedRows = encodedRows
+        storedRows = encodedRows
         readState = state
         readHistory = history
         keepRows = nil
@@ -765,7 +763,6 @@ final class ViewSource: @unchecked Sendable {
         readState = nil
         readHistory = read
         keepRows = nil
-        encodedRows = nil
     }
 
     init(history: History) {
@@ -774,7 +771,6 @@ final class ViewSource: @unchecked Sendable {
         readState = nil
         readHistory = nil
         keepRows = nil
-        encodedRows = nil
     }
 
     /// The state, read on first use when it was not known; nil when the view has none
@@ -788,6 +784,14 @@ final class ViewSource: @unchecked Sendable {
         return cachedState
     }
 
+    /// The rows' bytes (`KPIRow.encodedArray`) when a KPI checkpoint gave them or they
+    /// were made to keep one; nil otherwise.
+    var encodedRows: [UInt8]? {
+        lock.lock()
+        defer { lock.unlock() }
+        return storedRows
+    }
+
     /// The rows, made on first use by `compute` from the figures folded (nil when none
     /// were), which are then let go.
     func kpis(_ compute: (KPIFigures?) throws -> [KPIRow]) rethrows -> [KPIRow] {
@@ -796,17 +800,22 @@ final class ViewSource: @unchecked Sendable {
             lock.unlock()
             return cachedRows
         }
-        let figures = self.figures
+        let (figures, stored) = (self.figures, storedRows)
         lock.unlock()
         // Rows a checkpoint kept are read as rows now; bytes that are not such rows are
         // computed again instead.
-        let rows = try encodedRows.flatMap(KPIRow.decodeArray) ?? compute(figures)
+        let rows = try stored.flatMap(KPIRow.decodeArray) ?? compute(figures)
+        // Rows to keep are encoded once, for the checkpoint and for `encodedRows`.
+        let kept = keepRows == nil ? nil : KPIRow.encodedArray(rows)
         lock.lock()
         defer { lock.unlock() }
         if cachedRows == nil {
             cachedRows = rows
             self.figures = nil
-            keepRows?(rows)
+            if let kept, let keepRows {
+                storedRows = kept
+                keepRows(kept)
+            }
         }
         return rows
     }

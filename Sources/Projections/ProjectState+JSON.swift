@@ -8,13 +8,15 @@ extension Ledger.View {
     }
 
     /// `{"head","asOf","validAt","rows"}` in canonical form (built row by row: at a
-    /// million events there are some hundred thousand rows). From a KPI checkpoint, its
-    /// rows' bytes as they are.
+    /// million events there are some hundred thousand rows). The rows' bytes a KPI
+    /// checkpoint gave, or that were made to keep one, are written as they are.
     public func kpiJSON(asOf: String?, validAt: String?) throws -> [UInt8] {
-        if source.validAt == self.validAt, let rows = source.encodedRows {
-            return KPIRow.encode(encodedRows: rows, in: header(asOf: asOf, validAt: validAt))
-        }
-        return KPIRow.encode(try kpis, in: header(asOf: asOf, validAt: validAt))
+        let header = header(asOf: asOf, validAt: validAt)
+        guard source.validAt == self.validAt else { return KPIRow.encode(try kpis, in: header) }
+        // A cold read at the head makes the rows' bytes once, for its checkpoint and here.
+        if source.encodedRows == nil { _ = try kpis }
+        if let rows = source.encodedRows { return KPIRow.encode(encodedRows: rows, in: header) }
+        return KPIRow.encode(try kpis, in: header)
     }
 
     public func stateJSON(asOf: String?, validAt: String?) throws -> JSONValue {

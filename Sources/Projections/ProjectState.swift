@@ -160,7 +160,7 @@ public struct ProjectState: Sendable, Equatable, Codable {
         case .unitRegistered:
             guard let id = s("unit") else { return }
             units[id] = Unit(name: s("name") ?? id, headcount: i("headcount"), parent: s("parent"))
-            let date = Timestamp.calendarDate(ofOccurred: d.occurred)?.description ?? d.occurred
+            let date = Timestamp.dateText(ofOccurred: d.occurred)
             var dates: [String: String] = [:]
             if d.contains("name") { dates["name"] = date }
             if d.contains("headcount") { dates["headcount"] = date }
@@ -168,7 +168,7 @@ public struct ProjectState: Sendable, Equatable, Codable {
             unitValueDates[id] = dates
         case .unitUpdated:
             guard let id = s("unit"), units[id] != nil else { return }
-            let date = Timestamp.calendarDate(ofOccurred: d.occurred)?.description ?? d.occurred
+            let date = Timestamp.dateText(ofOccurred: d.occurred)
             func holdsFromLater(_ member: String) -> Bool {
                 guard date >= unitValueDates[id]?[member] ?? "" else { return false }
                 unitValueDates[id, default: [:]][member] = date
@@ -257,5 +257,13 @@ public struct ProjectState: Sendable, Equatable, Codable {
     /// The target a `target.set` gives a row, the latest by seq; nil when none applies.
     public func targetOverride(kpi: String, scope: String, period: String?) -> Int? {
         targets.last { $0.kpi == kpi && $0.scope == scope && ($0.period == nil || $0.period == period) }?.value
+    }
+}
+
+extension Timestamp {
+    /// The calendar date of `occurred` as text, or `occurred` itself when it has none:
+    /// what a unit's values are dated by, compared as text.
+    static func dateText(ofOccurred occurred: String) -> String {
+        calendarDate(ofOccurred: occurred)?.description ?? occurred
     }
 }

@@ -44,7 +44,7 @@ struct ValidationState: Sendable {
     /// `slotsStart`); the index, `capacity` slots of `width` bytes (little-endian; 0 is
     /// empty, else an entry's offset from `base`, plus 1), open addressing, at most three
     /// quarters full; then from `base` the entries, one after another: the flags (one
-    /// byte), the key's length (LEB128), the key (`encode`).
+    /// byte), the key's length (LEB128), the key (`withEncoded`).
     private(set) var storage: [UInt8] = []
     private var slotsStart = 0
     private var capacity = 0
@@ -89,24 +89,21 @@ struct ValidationState: Sendable {
     private static let textReferenceCode = UInt8(kinds.count + 1)
     private static let textReferencePrefix = Array("sha256-".utf8)
 
-    /// A key as stored: `KIND/REST` with a kind of the catalog as its code and REST; a
-    /// text reference (`text/sha256-` and 64 lower-case hex digits) as its code and
-    /// the 32 bytes; anything else as 0 and its UTF-8. One key, one form.
-    static func encode(_ key: String) -> [UInt8] { key.withUTF8Bytes { withEncoded($0) { Array($0) } } }
-
-    /// `encode(key(kind, id))`, without the key as a string.
-    static func encode(_ kind: ReferenceKind, _ id: String) -> [UInt8] {
-        id.withUTF8Bytes { withEncoded(kind: referenceKinds[kind]!, $0) { Array($0) } }
-    }
-
-    /// `body` with `encode(key)`, where `key` is the UTF-8 of `KIND/REST`. The stored
-    /// form is made on the stack: a fold asks this of every line it reads.
+    /// `body` with `key` as stored, where `key` is the UTF-8 of `KIND/REST`: a kind of
+    /// the catalog as its code and REST; a text reference (`text/sha256-` and 64
+    /// lower-case hex digits) as its code and the 32 bytes; anything else as 0 and its
+    /// UTF-8. One key, one form. Made on the stack: a fold asks this of every line it reads.
     static func withEncoded<R>(_ key: UnsafeRawBufferPointer, _ body: (UnsafeRawBufferPointer) -> R) -> R {
         guard let slash = key.firstIndex(of: UInt8(ascii: "/")),
               let kind = kindNames.firstIndex(where: { $0.elementsEqual(UnsafeRawBufferPointer(rebasing: key[..<slash])) }) else {
             return withEncoded(code: 0, key, body)
         }
         return withEncoded(kind: kind, UnsafeRawBufferPointer(rebasing: key[(slash + 1)...]), body)
+    }
+
+    /// `withEncoded` of `key(kind, id)`, given the id's UTF-8.
+    static func withEncoded<R>(_ kind: ReferenceKind, _ id: UnsafeRawBufferPointer, _ body: (UnsafeRawBufferPointer) -> R) -> R {
+        withEncoded(kind: referenceKinds[kind]!, id, body)
     }
 
     /// `withEncoded` of `KIND/REST` for the kind at `kind` in `kinds`, given REST.
@@ -150,7 +147,7 @@ struct ValidationState: Sendable {
         ($0, kinds.firstIndex(of: streamKind(of: $0))!)
     })
 
-    /// The key `encode` stored as `bytes`.
+    /// The key `withEncoded` stored as `bytes`.
     static func decode(_ bytes: UnsafeRawBufferPointer) -> String {
         guard let code = bytes.first else { return "" }
         let rest = UnsafeRawBufferPointer(rebasing: bytes.dropFirst())
@@ -165,7 +162,7 @@ struct ValidationState: Sendable {
         key.withUTF8Bytes { ValidationState.withEncoded($0) { flags(encoded: $0) ?? [] } }
     }
 
-    /// The flags of the key `encode` gave, from this state's own entries or the
+    /// The flags of the key `withEncoded` gave, from this state's own entries or the
     /// checkpoint under them; nil when it holds no such key.
     private func flags(encoded key: UnsafeRawBufferPointer) -> Flags? {
         if let at = find(key) { return Flags(rawValue: storage[at]) }
@@ -173,7 +170,7 @@ struct ValidationState: Sendable {
     }
 
     func flags(_ kind: ReferenceKind, _ id: String) -> Flags {
-        id.withUTF8Bytes { ValidationState.withEncoded(kind: ValidationState.referenceKinds[kind]!, $0) { flags(encoded: $0) ?? [] } }
+        id.withUTF8Bytes { ValidationState.withEncoded(kind, $0) { flags(encoded: $0) ?? [] } }
     }
 
     func isStream(_ stream: String) -> Bool { flags(stream).contains(.stream) }
@@ -236,7 +233,7 @@ struct ValidationState: Sendable {
         /// `change` to the flags of the key of `kind` that `member` names, when it names one.
         func update(_ kind: ReferenceKind, _ member: StaticString, insert: Bool = false, _ change: (inout Flags) -> Void) {
             _ = fact.withString(member) { id in
-                ValidationState.withEncoded(kind: ValidationState.referenceKinds[kind]!, id) { self.update(encoded: $0, insert: insert, change) }
+                ValidationState.withEncoded(kind, id) { self.update(encoded: $0, insert: insert, change) }
             }
         }
         switch fact.kind {

@@ -24,6 +24,31 @@ final class CanonicalJSONTests: XCTestCase {
         }
     }
 
+    /// The store refuses a line over 1 MiB by this bound before it encodes anything
+    /// (`LineSealer.check`): a bound below the encoded length would let such a line be
+    /// written. Escapes (six bytes for one), every control character, keys that need
+    /// them, the longest numbers, nesting, and the JCS vectors.
+    func testTheLengthBoundIsNeverBelowTheEncodedLength() throws {
+        let controls = String((0..<0x20).map { Character(Unicode.Scalar(UInt8($0))) })
+        var values: [JSONValue] = [
+            .null, .bool(false), .bool(true), .integer(0), .integer(-9_007_199_254_740_991), .integer(Int.min), .integer(Int.max),
+            .number(-1.2345678901234567e-300), .number(Double.leastNonzeroMagnitude), .number(-1.7976931348623157e308), .number(0.1),
+            .string(""), .string(controls), .string(String(repeating: "\u{01}", count: 1000)), .string("\"\\/\u{7F}\u{2028}æøå🙂"),
+            .array([.array([]), .object(JSONObject()), .string(controls)]),
+            .object(JSONObject(["\u{01}key\"": .string(controls), "b": .array([.integer(1), .number(2.5), .null])])),
+        ]
+        values.append(.array(values))
+        values.append(.object(try JSONObject(members: values.enumerated().map { ("\($0.offset)\u{02}", $0.element) })))
+        if let folder = try? jcsFolder() {
+            for name in try FileManager.default.contentsOfDirectory(atPath: folder.appendingPathComponent("input").path) where name.hasSuffix(".json") {
+                values.append(try JSONParser.parse(Array(try Data(contentsOf: folder.appendingPathComponent("input/\(name)")))))
+            }
+        }
+        for value in values {
+            XCTAssertGreaterThanOrEqual(CanonicalJSON.lengthBound(of: value), CanonicalJSON.encode(value).count, "\(value)")
+        }
+    }
+
     func testFractionsInTheJCSValuesVectorAreRefusedWhenOnlyIntegersAreAllowed() throws {
         let input = try Data(contentsOf: try jcsFolder().appendingPathComponent("input/values.json"))
         XCTAssertThrowsError(try JSONParser.parse(Array(input), integersOnly: true)) { error in

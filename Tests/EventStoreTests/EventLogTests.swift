@@ -307,6 +307,18 @@ final class EventLogTests: TemporaryDirectoryTestCase {
         assertBytes(try bytes("\(directory)/over/events-000001.jsonl"), [])
     }
 
+    /// A line whose text is under 1 MiB but whose escapes take it over is refused too:
+    /// the store's bound counts six bytes for each control character.
+    func testALineOverTheLimitOnlyOnceEscapedIsRefused() throws {
+        let log = try makeLog()
+        let escaped = draft(1, extra: ["pad": .string(String(repeating: "\u{01}", count: EventLog.maxLineBytes / 5))])
+        XCTAssertThrowsError(try log.append { _ in [escaped] }) { error in
+            guard case LogError.invalidInput(let message) = error else { return XCTFail("\(error)") }
+            XCTAssertTrue(message.contains("would be a line of"), message)
+        }
+        assertBytes(try bytes(segmentPath()), [])
+    }
+
     func testABatchWithOneOverlongLineWritesNothing() throws {
         let log = try makeLog()
         try appendNotes(log, count: 2)

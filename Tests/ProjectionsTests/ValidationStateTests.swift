@@ -498,3 +498,11 @@ extension ValidationStateTests {
 private func FileIO_size(_ path: String) -> Int {
     (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
 }
+
+extension ValidationState {
+    /// A key as stored (`withEncoded`), as an array: the form the tests state.
+    static func encode(_ key: String) -> [UInt8] { key.withUTF8Bytes { withEncoded($0) { Array($0) } } }
+
+    /// `encode(key(kind, id))`, without the key as a string.
+    static func encode(_ kind: ReferenceKind, _ id: String) -> [UInt8] { id.withUTF8Bytes { withEncoded(kind, $0) { Array($0) } } }
+}

@@ -65,14 +65,17 @@ public enum CanonicalJSON {
     /// appends one at a time: for outputs of many rows.
     public static func encode(_ object: JSONObject, array name: String, count: Int, into out: inout [UInt8],
                               element: (Int, inout [UInt8]) -> Void) {
-        encode(object, member: name, into: &out) { out in
-            out.append(UInt8(ascii: "["))
-            for index in 0..<count {
-                if index > 0 { out.append(UInt8(ascii: ",")) }
-                element(index, &out)
-            }
-            out.append(UInt8(ascii: "]"))
+        encode(object, member: name, into: &out) { encodeArray(count: count, into: &$0, element: element) }
+    }
+
+    /// Appends an array of `count` elements that `element` appends one at a time.
+    public static func encodeArray(count: Int, into out: inout [UInt8], element: (Int, inout [UInt8]) -> Void) {
+        out.append(UInt8(ascii: "["))
+        for index in 0..<count {
+            if index > 0 { out.append(UInt8(ascii: ",")) }
+            element(index, &out)
         }
+        out.append(UInt8(ascii: "]"))
     }
 
     /// The canonical form of `value` as a string.
