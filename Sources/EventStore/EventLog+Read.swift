@@ -157,22 +157,22 @@ extension EventLog {
     /// giving each batch to `deliver` (false stops). What the scan refuses (a line over
     /// 1 MiB, a missing segment) is thrown after the lines before it were delivered.
     private func precheckedBatches(from position: LogPosition, checks: ReadChecks, deliver: (PrecheckBatch) throws -> Bool) throws -> TornTail? {
-        var batch = PrecheckBatch(capacity: EventLog.linesPerBatch)
+        var gathered = GatheredLines(capacity: EventLog.linesPerBatch)
         var stopped = false
         func flush() throws -> Bool {
-            guard batch.count > 0 else { return true }
+            guard gathered.count > 0 else { return true }
             // Taken out before it is delivered: a failure found in it must not deliver it again.
-            let full = batch
-            batch = PrecheckBatch(capacity: EventLog.linesPerBatch)
-            full.precheckAll(hashing: checks.contains(.hashes))
+            var taken = GatheredLines(capacity: EventLog.linesPerBatch)
+            swap(&taken, &gathered)
+            let full = PrecheckBatch(taken, hashing: checks.contains(.hashes))
             stopped = try !deliver(full)
             return !stopped
         }
         var tornTail: TornTail?
         do {
             try scanLines(from: position) { line, location in
-                batch.append(line, location)
-                return batch.isFull ? try flush() : true
+                gathered.append(line, location)
+                return gathered.count >= EventLog.linesPerBatch ? try flush() : true
             } tail: { tornTail = $0 }
         } catch {
             // The lines gathered before what the scan refused come first, and so do their failures.
@@ -604,52 +604,67 @@ extension ChainCursor {
     }
 }
 
-/// Lines gathered for a read and prechecked on every core (`precheckAll`). A reference
-/// type: a pipelined read hands it from the thread that fills it to the one that reads it.
-final class PrecheckBatch: @unchecked Sendable {
-    private(set) var bytes: [UInt8] = []
-    private(set) var starts: [Int] = []
-    private(set) var locations: [LineLocation] = []
-    private(set) var checks: [CanonicalLine?] = []
-    /// Whether each line continues the one before it in the batch, both prechecked: the
-    /// next seq, `prev` its hash, `recorded` not lower. The first line's is false.
-    private(set) var continuesPrevious: [Bool] = []
-    /// Lines it holds before it is full.
-    let capacity: Int
+/// Lines gathered for a batch, before it is prechecked: a value, so that adding one
+/// (for every line of a read) retains and releases nothing.
+struct GatheredLines {
+    fileprivate var bytes: [UInt8] = []
+    fileprivate var starts: [Int] = []
+    fileprivate var locations: [LineLocation] = []
 
     var count: Int { locations.count }
-    var isFull: Bool { count >= capacity }
 
     init(capacity: Int) {
-        self.capacity = capacity
         bytes.reserveCapacity(capacity * 512)
+        starts.reserveCapacity(capacity)
+        locations.reserveCapacity(capacity)
     }
 
-    func append(_ line: UnsafeRawBufferPointer, _ location: LineLocation) {
+    mutating func append(_ line: UnsafeRawBufferPointer, _ location: LineLocation) {
         starts.append(bytes.count)
         bytes.append(contentsOf: line)
         locations.append(location)
     }
+}
 
-    /// Fills `checks`, on every core (without `hashing`, the hashes are left to the
-    /// strict path), then `continuesPrevious`.
-    func precheckAll(hashing: Bool) {
-        checks = withLines { line in
-            Parallel.map(count: count, threshold: 256) { ChainCursor.precheck(line($0), hashing: hashing) }
+/// Lines gathered for a read and prechecked on every core. A reference type: a
+/// pipelined read hands it from the thread that fills it to the one that reads it.
+final class PrecheckBatch: @unchecked Sendable {
+    let bytes: [UInt8]
+    let starts: [Int]
+    let locations: [LineLocation]
+    /// Each line's precheck (without hashing, the hashes are left to the strict path).
+    let checks: [CanonicalLine?]
+    /// Whether each line continues the one before it in the batch, both prechecked: the
+    /// next seq, `prev` its hash, `recorded` not lower. The first line's is false.
+    let continuesPrevious: [Bool]
+
+    var count: Int { locations.count }
+
+    /// Prechecks `lines` on every core.
+    init(_ lines: consuming GatheredLines, hashing: Bool) {
+        bytes = lines.bytes
+        starts = lines.starts
+        locations = lines.locations
+        let checks = PrecheckBatch.withLines(bytes, starts) { line in
+            Parallel.map(count: lines.count, threshold: 256) { ChainCursor.precheck(line($0), hashing: hashing) }
         }
-        continuesPrevious = withLines { line in
-            (0..<count).map { index in
+        continuesPrevious = PrecheckBatch.withLines(bytes, starts) { line in
+            (0..<checks.count).map { index in
                 guard index > 0, let c = checks[index], let before = checks[index - 1] else { return false }
                 return ChainCursor.follows(c, in: line(index), after: before, in: line(index - 1))
             }
         }
+        self.checks = checks
     }
 
     /// Gives `body` the lines by index, reaching the buffers once (not for every line,
     /// from every core).
     func withLines<T>(_ body: ((Int) -> UnsafeRawBufferPointer) throws -> T) rethrows -> T {
-        let starts = self.starts
-        return try bytes.withUnsafeBytes { raw in
+        try PrecheckBatch.withLines(bytes, starts, body)
+    }
+
+    private static func withLines<T>(_ bytes: [UInt8], _ starts: [Int], _ body: ((Int) -> UnsafeRawBufferPointer) throws -> T) rethrows -> T {
+        try bytes.withUnsafeBytes { raw in
             try body { index in
                 UnsafeRawBufferPointer(rebasing: raw[starts[index]..<(index + 1 < starts.count ? starts[index + 1] : raw.count)])
             }
