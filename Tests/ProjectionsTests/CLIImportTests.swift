@@ -56,6 +56,9 @@ final class CLIImportTests: XCTestCase {
         XCTAssertEqual(again.status, 1, "rows without an id are new events, refused as their unit and team exist: \(again.stderr)")
         XCTAssertTrue(again.stderr.hasPrefix("Error: 2 of 3 rows refused; nothing was written:\n  history.jsonl:2: data.unit: "), again.stderr)
         try write("first.jsonl", String(String(decoding: try Data(contentsOf: sandbox.directory.appending("history.jsonl")), as: UTF8.self).split(separator: "\n")[0]) + "\n")
+        // A dry run of rows all in the log says none would be written (it named seq 0 once).
+        XCTAssertEqual(sandbox.ok(["import", "first.jsonl", "--dry-run"]),
+                       "1 event is valid; nothing was written (--dry-run). All are already in the log; none would be written.\n")
         let retry = sandbox.run(["import", "first.jsonl", "--json"])
         XCTAssertEqual(retry.status, 0, retry.stderr)
         let summary = try sandbox.object(retry.stdout)
@@ -71,6 +74,8 @@ final class CLIImportTests: XCTestCase {
             {"type":"unit.registered","data":{"unit":"misbrug","name":"Misbrug"},"occurred":"2020-03-01"}
 
             """)
+        XCTAssertEqual(sandbox.ok(["import", "mixed.jsonl", "--dry-run"]),
+                       "3 events are valid; nothing was written (--dry-run). 2 new events would be seq 4–5; 1 already in the log.\n")
         let dry = try sandbox.object(sandbox.ok(["import", "mixed.jsonl", "--dry-run", "--json"]))
         XCTAssertEqual([dry["events"], dry["written"], dry["existing"], dry["first"], dry["last"]] as? [Int], [3, 0, 1, 4, 5])
         XCTAssertEqual(sandbox.segmentLines().count, 3)
@@ -301,7 +306,7 @@ final class CLIImportTests: XCTestCase {
         try write("units.csv", "unit,name\na,A\nb,B\n")
         let result = sandbox.run(["import", "units.csv", "--type", "unit.registered", "--dry-run"])
         XCTAssertEqual(result.status, 0, result.stderr)
-        XCTAssertEqual(result.stdout, "2 events are valid; nothing was written (--dry-run). They would be seq 1–2.\n")
+        XCTAssertEqual(result.stdout, "2 events are valid; nothing was written (--dry-run). 2 new events would be seq 1–2.\n")
         XCTAssertEqual(try sandbox.segmentBytes(), Data())
         XCTAssertEqual(try sandbox.head(), "0:" + String(repeating: "0", count: 64))
 
@@ -341,7 +346,7 @@ final class CLIImportTests: XCTestCase {
         let dry = sandbox.run(["import", "units.jsonl", "--dry-run"])
         XCTAssertEqual(dry.status, 0, dry.stderr)
         XCTAssertEqual(dry.stdout, """
-            1 events are valid; nothing was written (--dry-run). They would be seq 3–3.
+            1 event is valid; nothing was written (--dry-run). 1 new event would be seq 3.
             The log ends in a torn tail (12 bytes at offset \(before.count - 12) of events-000001.jsonl): the import would first move it to quarantine/ and record that as seq 2.
 
             """)
@@ -356,7 +361,7 @@ final class CLIImportTests: XCTestCase {
 
         let imported = sandbox.run(["import", "units.jsonl"])
         XCTAssertEqual(imported.status, 0, imported.stderr)
-        XCTAssertTrue(imported.stdout.hasPrefix("Imported 1 events (seq 3–3)."), "as the dry run said: \(imported.stdout)")
+        XCTAssertTrue(imported.stdout.hasPrefix("Imported 1 event (seq 3)."), "as the dry run said: \(imported.stdout)")
         XCTAssertTrue(imported.stderr.contains("recorded as seq 2"), imported.stderr)
     }
 

@@ -47,6 +47,11 @@ enum Output {
         }
     }
 
+    /// "1 event", "2 events": a count with its noun, singular for one.
+    static func counted(_ count: Int, _ noun: String) -> String {
+        "\(count) \(noun)\(count == 1 ? "" : "s")"
+    }
+
     /// Writes `text` and a newline.
     static func writeLine(_ text: String = "", to stream: StandardStream = .stdout) {
         write(text + "\n", to: stream)

@@ -43,7 +43,7 @@ extension Commands {
         let events = problems.isEmpty ? rows.takeEvents() : checkable.map { rows.events[$0] }
         if !checkable.isEmpty || problems.isEmpty {
             let dryRun = invocation.flag("dry-run") || !problems.isEmpty
-            progress.say("checking \(checkable.count) events against the log\(dryRun ? "" : " and writing them")…")
+            progress.say("checking \(Output.counted(checkable.count, "event")) against the log\(dryRun ? "" : " and writing them")…")
             do {
                 let checked = try session.ledger().appendBatch(consume events, dryRun: dryRun)
                 if problems.isEmpty { report = checked }
@@ -69,15 +69,27 @@ extension Commands {
                 "tornTail": report.tornTailAhead.map { .object(JSONObject(["file": .string($0.file), "offset": .integer($0.offset), "bytes": .integer($0.length)])) } ?? .null,
             ])))
         } else if dryRun {
-            Output.writeLine("\(report.events) events are valid; nothing was written (--dry-run). They would be seq \(report.first ?? 0)–\(report.last ?? 0).")
+            var line = "\(Output.counted(report.events, "event")) \(report.events == 1 ? "is" : "are") valid; nothing was written (--dry-run)."
+            if let first = report.first, let last = report.last {
+                line += " \(Output.counted(last - first + 1, "new event")) would be \(seqs(first, last))"
+                line += report.existing > 0 ? "; \(report.existing) already in the log." : "."
+            } else {
+                line += " All are already in the log; none would be written."
+            }
+            Output.writeLine(line)
             if let torn = report.tornTailAhead {
                 Output.writeLine("The log ends in a torn tail (\(torn.length) bytes at offset \(torn.offset) of \(torn.file)): the import would first move it to quarantine/ and record that as seq \(report.head.seq + 1).")
             }
         } else {
-            let range = report.first.map { "seq \($0)–\(report.last!)" } ?? "nothing new"
-            Output.writeLine("Imported \(writtenCount) events (\(range))\(report.existing > 0 ? "; \(report.existing) already in the log" : ""). Head \(report.head).")
+            let range = report.first.map { seqs($0, report.last!) } ?? "nothing new"
+            Output.writeLine("Imported \(Output.counted(writtenCount, "event")) (\(range))\(report.existing > 0 ? "; \(report.existing) already in the log" : ""). Head \(report.head).")
         }
         return ExitStatus.success
+    }
+
+    /// "seq 4", "seq 4–6".
+    private static func seqs(_ first: Int, _ last: Int) -> String {
+        first == last ? "seq \(first)" : "seq \(first)–\(last)"
     }
 }
 

@@ -21,8 +21,8 @@ extension Commands {
             ])))
         } else if report.ok {
             if let torn = report.tornTail { Session.noteTornTail(torn) }
-            var line = "ok: \(report.events) events, head \(report.head)"
-            if report.erasedTexts > 0 { line += ", \(report.erasedTexts) erased text\(report.erasedTexts == 1 ? "" : "s")" }
+            var line = "ok: \(Output.counted(report.events, "event")), head \(report.head)"
+            if report.erasedTexts > 0 { line += ", \(Output.counted(report.erasedTexts, "erased text"))" }
             if let expected { line += "; the seal \(expected.seq):\(expected.hash.prefix(12))… is in the log" }
             Output.writeLine(line)
         }
