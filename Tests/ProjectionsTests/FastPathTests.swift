@@ -192,6 +192,23 @@ final class FastPathTests: XCTestCase {
         }
     }
 
+    /// The in-place reader skips a string eight bytes at a time: an escaped quote or
+    /// backslash, or a letter beyond ASCII, at any place in a string of any length must
+    /// still end it where the strict parser does.
+    func testTheInPlaceReaderEndsEveryStringWhereTheStrictParserDoes() throws {
+        for length in 0..<20 {
+            for place in 0...length {
+                for special in [#"\""#, #"\\"#, "æ", #"\u001f"#, "🙂"] {
+                    let plain = String(repeating: "x", count: length)
+                    let text = String(plain.prefix(place)) + special + String(plain.dropFirst(place))
+                    let document = #"{"a":""# + text + #"","b":[""# + text + #"",1],"c":""# + text + #""}"#
+                    let strict = try XCTUnwrap(JSONParser.parse(Array(document.utf8)).objectValue)
+                    Array(document.utf8).withUnsafeBytes { assertInPlaceReaderAgrees($0, strict, document) }
+                }
+            }
+        }
+    }
+
     func testTheMembersFoundOnceAnswerAsTheObjectDoesUpToAndBeyondTheirCapacity() {
         let names: [StaticString] = ["a", "b", "c", "d", "e", "f", "g", "h", "i", "j", "k", "l"]
         let values = [#""x\"y""#, "-7", #"[1,"two"]"#, #"{"n":1}"#, "null", #""plain""#, "12", "true", #""é""#, "0", #""""#, "3"]
