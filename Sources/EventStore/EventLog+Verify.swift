@@ -31,6 +31,12 @@ extension EventLog {
         var ids = IDFilter(expectedIDs: ((try? bytesToRead(from: .start)) ?? 0) / 300)
         // Where an id the filter may have seen before was used: checked exactly after the pass.
         var mayBeReused: [(id: UUIDKey, place: LogPlace)] = []
+        // Ids are added to the filter a few hundred at a time: one cache miss each, and
+        // a loop of nothing else lets the processor wait for many of them at once.
+        var unfiltered = IDFilter.Pending()
+        func filterPending() {
+            ids.insert(&unfiltered) { id, met in mayBeReused.append((id, LogPlace(seq: met.seq, file: EventLog.segmentName(met.segment), line: met.line))) }
+        }
         var textReferences: [(reference: String, place: LogPlace)] = []
         var erased = Set<String>()
         var sealedHashMatches: Bool?
@@ -42,7 +48,7 @@ extension EventLog {
             // cores, linked in order); this thread also proves the ids unique.
             let summary = try readLines(checks: .hashes) { line in
                 var place: LogPlace { LogPlace(seq: line.seq, file: line.location.file, line: line.location.line) }
-                if !ids.insert(line.id) { mayBeReused.append((line.id, place)) }
+                if unfiltered.add(line.id, seq: line.seq, location: line.location) { filterPending() }
                 let (reference, erasedReference) = try line.textReferences()
                 if let reference { textReferences.append((reference, place)) }
                 if let erasedReference { erased.insert(erasedReference) }
@@ -60,6 +66,7 @@ extension EventLog {
         } catch LogError.integrity(let failure) {
             report.failure = failure
         }
+        filterPending()
         // An id used again fails where it was used again, when that comes before what the pass found.
         if let reused = try firstReused(mayBeReused), reused.place.seq < report.failure?.place.seq ?? Int.max {
             report.failure = IntegrityFailure(place: reused.place, reason: "id \(reused.id) was already used by an earlier event")
@@ -165,6 +172,29 @@ struct IDFilter {
     init(expectedIDs: Int) {
         blocks = max(1, max(IDFilter.minimumBytes, expectedIDs * 8) / 64)
         words = [UInt64](repeating: 0, count: blocks * 8)
+    }
+
+    /// Where an id was met: a `LogPlace` without its file's name made.
+    typealias Met = (seq: Int, segment: Int, line: Int)
+
+    /// Ids waiting to be added (`insert(_:reused:)`), with where each was met.
+    struct Pending {
+        fileprivate var ids: [(id: UUIDKey, met: Met)] = []
+        static let capacity = 512
+
+        /// Adds `id`; true when the batch is full and should be inserted.
+        mutating func add(_ id: UUIDKey, seq: Int, location: LineLocation) -> Bool {
+            if ids.isEmpty { ids.reserveCapacity(Pending.capacity) }
+            ids.append((id, (seq, location.segment, location.line)))
+            return ids.count >= Pending.capacity
+        }
+    }
+
+    /// Adds the `pending` ids in order, calling `reused` with each that may have been
+    /// added before and where it was met; leaves `pending` empty.
+    mutating func insert(_ pending: inout Pending, reused: (UUIDKey, Met) -> Void) {
+        for entry in pending.ids where !insert(entry.id) { reused(entry.id, entry.met) }
+        pending.ids.removeAll(keepingCapacity: true)
     }
 
     /// Adds `id`; false when every bit it sets was set already: it may have been added before.

@@ -28,10 +28,10 @@ final class IDReuseTests: TemporaryDirectoryTestCase {
         XCTAssertEqual(similar.count { !forged.insert($0) }, 0)
     }
 
-    /// Sixty notes, some forged by the caller (the chain recomputed), written back.
-    private func forgedLog(_ forge: (inout [Event]) -> Void) throws -> (EventLog, [Event]) {
+    /// Sixty notes (or `count`), some forged by the caller (the chain recomputed), written back.
+    private func forgedLog(count: Int = 60, _ forge: (inout [Event]) -> Void) throws -> (EventLog, [Event]) {
         let log = try makeLog()
-        let written = try log.append { _ in (1...60).map { self.draft($0) } }.events
+        let written = try log.append { _ in (1...count).map { self.draft($0) } }.events
         var forged = written
         forge(&forged)
         try writeLines(rechain(forged, after: Event.genesisHash).map { Array($0.lineBytes().dropLast()) }, to: segmentPath())
@@ -75,6 +75,22 @@ final class IDReuseTests: TemporaryDirectoryTestCase {
             events[39].id = events[9].id
         }
         try assertVerifyFails(log, at: 40, "id \(written[9].id) was already used by an earlier event")
+    }
+
+    /// `verify` adds ids to the filter a batch at a time (`IDFilter.Pending`): an id
+    /// used again in the last, partly filled batch is named all the same...
+    func testAnIDUsedAgainInTheFiltersLastBatchIsNamed() throws {
+        let count = 2 * IDFilter.Pending.capacity + 100
+        let (log, written) = try forgedLog(count: count) { events in events[count - 1].id = events[600].id }
+        try assertVerifyFails(log, at: count, "id \(written[600].id) was already used by an earlier event")
+    }
+
+    /// ... and so is one in the batch still pending when damage ends the pass.
+    func testAnIDUsedAgainInTheBatchPendingAtDamageIsNamedFirst() throws {
+        let reusedAt = 2 * IDFilter.Pending.capacity + 6
+        let (log, written) = try forgedLog(count: reusedAt + 100) { events in events[reusedAt - 1].id = events[4].id }
+        try damage(lineOfSeq: reusedAt + 50)
+        try assertVerifyFails(log, at: reusedAt, "id \(written[4].id) was already used by an earlier event")
     }
 
     func testDamageBeforeAReusedIDIsNamedFirst() throws {
