@@ -394,7 +394,7 @@ public enum Bytes {
         return unsafeBitCast(symbol, to: (@convention(c) (UnsafeRawPointer?, Int, UnsafeRawPointer?, Int) -> UnsafeMutableRawPointer?).self)
     }()
 
-    /// Whether `needle` occurs in `haystack` (`memchr` for its first byte, then `memcmp`).
+    /// Whether `needle` occurs in `haystack`.
     public static func contains(_ haystack: UnsafeRawBufferPointer, _ needle: StaticString) -> Bool {
         contains(haystack, UnsafeRawBufferPointer(start: needle.utf8Start, count: needle.utf8CodeUnitCount))
     }

@@ -58,7 +58,7 @@ final class CLIImportTests: XCTestCase {
         try write("first.jsonl", String(String(decoding: try Data(contentsOf: sandbox.directory.appending("history.jsonl")), as: UTF8.self).split(separator: "\n")[0]) + "\n")
         // A dry run of rows all in the log says none would be written (it named seq 0 once).
         XCTAssertEqual(sandbox.ok(["import", "first.jsonl", "--dry-run"]),
-                       "1 event is valid; nothing was written (--dry-run). All are already in the log; none would be written.\n")
+                       "1 event is valid; nothing was written (--dry-run). It is already in the log; it would not be written again.\n")
         let retry = sandbox.run(["import", "first.jsonl", "--json"])
         XCTAssertEqual(retry.status, 0, retry.stderr)
         let summary = try sandbox.object(retry.stdout)
@@ -83,6 +83,14 @@ final class CLIImportTests: XCTestCase {
         XCTAssertEqual(mixed.status, 0, mixed.stderr)
         XCTAssertEqual(mixed.stdout, "Imported 2 events (seq 4–5); 1 already in the log. Head \(try sandbox.head()).\n")
         XCTAssertEqual(sandbox.segmentLines().count, 5)
+        try write("identified.jsonl", """
+            {"type":"unit.registered","data":{"unit":"u1","name":"U1"},"occurred":"2020-03-01","id":"1b8c1c57-2a0e-4d0e-9a7f-1c2d3e4f5a6b"}
+            {"type":"unit.registered","data":{"unit":"u2","name":"U2"},"occurred":"2020-03-01","id":"2b8c1c57-2a0e-4d0e-9a7f-1c2d3e4f5a6b"}
+
+            """)
+        sandbox.ok(["import", "identified.jsonl"])
+        XCTAssertEqual(sandbox.ok(["import", "identified.jsonl", "--dry-run"]),
+                       "2 events are valid; nothing was written (--dry-run). All are already in the log; none would be written.\n")
     }
 
     func testJSONLinesFromStandardInput() throws {

@@ -74,7 +74,7 @@ extension Commands {
                 line += " \(Output.counted(last - first + 1, "new event")) would be \(seqs(first, last))"
                 line += report.existing > 0 ? "; \(report.existing) already in the log." : "."
             } else {
-                line += " All are already in the log; none would be written."
+                line += report.events == 1 ? " It is already in the log; it would not be written again." : " All are already in the log; none would be written."
             }
             Output.writeLine(line)
             if let torn = report.tornTailAhead {
