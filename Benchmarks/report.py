@@ -6,7 +6,9 @@
 RESULTS.jsonl holds one object per measurement: name, size, median/min/max seconds,
 runs, rssKB (peak resident memory of one more run). The targets are those of issue 6,
 judged on the log JUDGED_SIZE names (1m; a larger one shows how the costs grow). Benchmarks/PROFILE.md (what the profiles showed) is copied
-in after the table.
+in after the table. run.json beside RESULTS.jsonl (written by run.sh) names the run's
+commit, date and load average, so that the document can be written again later from the
+same results with new notes.
 """
 import datetime
 import json
@@ -167,8 +169,12 @@ def main(results_path, out_path, judged):
            all(float(p.split()[-1]) <= 1.3 for p in per), ", ".join(per))
 
     model, cores, memory = machine()
+    # The run's commit, date and load (run.sh writes them beside the results); without
+    # them, those of now.
+    run_path = os.path.join(os.path.dirname(os.path.abspath(results_path)), "run.json")
+    run = json.load(open(run_path)) if os.path.exists(run_path) else {}
     try:
-        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=True).stdout.strip()
+        commit = run.get("commit") or subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=True).stdout.strip()
     except (OSError, subprocess.CalledProcessError):
         commit = "unknown"
     # Runs per measurement: the usual count, and where another was taken.
@@ -184,9 +190,9 @@ def main(results_path, out_path, judged):
     others = "; ".join(f"{count} for {name}" + ("" if len(found) == len(all_sizes[name]) else f" at {', '.join(found)}")
                        for (count, name), found in sorted(sizes_by.items()))
     runs_text = f"{runs} runs" + (f" ({others})" if others else "")
-    now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    now = run.get("date") or datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     try:
-        load_avg = open("/proc/loadavg").read().split()[:3]
+        load_avg = run["load"].split() if "load" in run else open("/proc/loadavg").read().split()[:3]
     except OSError:
         load_avg = ["?"] * 3
 

@@ -41,6 +41,9 @@ python3 -c 'import orjson' 2>/dev/null || python3 -m pip install -q orjson
 [ -x /usr/bin/time ] || { apt-get update -qq && apt-get install -y -qq time >/dev/null; }
 
 # --- build ------------------------------------------------------------------
+# The commit measured (with "+changes" when the working tree differs from it).
+commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
+git diff --quiet HEAD 2>/dev/null || commit="$commit+changes"
 echo "== building (release)" >&2
 swift build -c release --scratch-path .build-bench/main >&2
 (cd Benchmarks && swift build -c release --scratch-path ../.build-bench/generator >&2)
@@ -204,6 +207,11 @@ measure "sqlite3 start" "$judged" "sqlite3 :memory: 'select 1' >/dev/null" "" "$
 
 # The imported logs, deleted once nothing is measured any more (see the imports above).
 rm -rf "$imports"
+
+# What the table's header says of this run, so that the table can be written again
+# from these results later (report.py), with new notes, and still name this run.
+printf '{"commit":"%s","date":"%s","load":"%s"}\n' "$commit" "$(date -u '+%Y-%m-%d %H:%M UTC')" \
+    "$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo '? ? ?')" > "$data/run.json"
 
 # --- the table --------------------------------------------------------------
 if [ $report = 1 ]; then
