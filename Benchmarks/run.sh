@@ -55,6 +55,7 @@ data=$root/bench-data
 mkdir -p "$data"
 results=$data/results.jsonl
 : > "$results"
+rm -f "$data/run.json"
 export RECOVERY_ACTOR=bench
 
 count_of() { case "$1" in *k) echo $(( ${1%k} * 1000 )) ;; *m) echo $(( ${1%m} * 1000000 )) ;; *) echo "$1" ;; esac; }
