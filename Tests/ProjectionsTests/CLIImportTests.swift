@@ -56,7 +56,7 @@ final class CLIImportTests: XCTestCase {
         XCTAssertEqual(again.status, 1, "rows without an id are new events, refused as their unit and team exist: \(again.stderr)")
         XCTAssertTrue(again.stderr.hasPrefix("Error: 2 of 3 rows refused; nothing was written:\n  history.jsonl:2: data.unit: "), again.stderr)
         try write("first.jsonl", String(String(decoding: try Data(contentsOf: sandbox.directory.appending("history.jsonl")), as: UTF8.self).split(separator: "\n")[0]) + "\n")
-        // A dry run of rows all in the log says none would be written (it named seq 0 once).
+        // A dry run of a row already in the log says it would not be written (it used to say "seq 0–0").
         XCTAssertEqual(sandbox.ok(["import", "first.jsonl", "--dry-run"]),
                        "1 event is valid; nothing was written (--dry-run). It is already in the log; it would not be written again.\n")
         let retry = sandbox.run(["import", "first.jsonl", "--json"])
