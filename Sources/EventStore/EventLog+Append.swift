@@ -128,15 +128,9 @@ extension EventLog {
         // as part of its unfinished batch and hide them as a torn tail.
         let journaled = allDrafts.count > 1 || journal != nil
         if journaled { try lock.writeJournal(segment: segment, length: length, lines: allDrafts.count, using: fileOperations) }
-        let sealed: LineSealer.Sealed
-        do {
-            sealed = try sealer.seal(allDrafts, keepingEvents: keepingEvents) { chunk throws(LogError) in
-                try FileIO.writeAll(fd, chunk, path: segmentPath, originalLength: length, using: fileOperations)
-            }
-        } catch {
-            // Nothing of the batch stays (`writeAll` cut back what it wrote already).
-            _ = fileOperations.ftruncate(fd, length)
-            throw error
+        // A failed write cuts the segment back to `length`: every chunk of the batch.
+        let sealed = try sealer.seal(allDrafts, keepingEvents: keepingEvents) { chunk throws(LogError) in
+            try FileIO.writeAll(fd, chunk, path: segmentPath, originalLength: length, using: fileOperations)
         }
         try FileIO.fsync(fd, path: segmentPath, using: fileOperations)
         if journaled { lock.clearJournal(using: fileOperations) }

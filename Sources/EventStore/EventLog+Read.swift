@@ -386,13 +386,9 @@ extension Event {
 
 /// Searching bytes.
 public enum Bytes {
-    /// `memmem`, which the Swift module of glibc does not export (it is declared only
-    /// under `_GNU_SOURCE`); looked up once in the running process. It skips ahead by
-    /// pairs of bytes, where a search by the first byte stops at every quote of a line.
-    private static let memmem: (@convention(c) (UnsafeRawPointer?, Int, UnsafeRawPointer?, Int) -> UnsafeMutableRawPointer?)? = {
-        guard let process = dlopen(nil, RTLD_NOW), let symbol = dlsym(process, "memmem") else { return nil }
-        return unsafeBitCast(symbol, to: (@convention(c) (UnsafeRawPointer?, Int, UnsafeRawPointer?, Int) -> UnsafeMutableRawPointer?).self)
-    }()
+    /// The C library's `memmem`, looked up once. It skips ahead by pairs of bytes, where
+    /// a search by the first byte stops at every quote of a line.
+    private static let memmem = CLibrary.function("memmem", as: (@convention(c) (UnsafeRawPointer?, Int, UnsafeRawPointer?, Int) -> UnsafeMutableRawPointer?).self)
 
     /// Whether `needle` occurs in `haystack`.
     public static func contains(_ haystack: UnsafeRawBufferPointer, _ needle: StaticString) -> Bool {
@@ -409,16 +405,20 @@ public enum Bytes {
         needle.isEmpty || firstRange(of: needle, in: haystack, from: 0) != nil
     }
 
-    /// The C library's `memmem` where it has one; else `memchr` for the needle's first
-    /// byte, then `memcmp`.
+    /// The C library's `memmem` where it has one; else `firstRangeByFirstByte`.
     private static func firstRange(of needle: UnsafeRawBufferPointer, in haystack: UnsafeRawBufferPointer, from start: Int) -> Range<Int>? {
+        guard let memmem = Bytes.memmem else { return firstRangeByFirstByte(of: needle, in: haystack, from: start) }
+        let n = needle.count
+        guard n > 0, let base = haystack.baseAddress, let first = needle.baseAddress, start + n <= haystack.count,
+              let found = memmem(base + start, haystack.count - start, first, n) else { return nil }
+        let at = base.distance(to: UnsafeRawPointer(found))
+        return at..<(at + n)
+    }
+
+    /// `firstRange` without `memmem`: `memchr` for the needle's first byte, then `memcmp`.
+    static func firstRangeByFirstByte(of needle: UnsafeRawBufferPointer, in haystack: UnsafeRawBufferPointer, from start: Int) -> Range<Int>? {
         let n = needle.count
         guard n > 0, let base = haystack.baseAddress, let first = needle.baseAddress else { return nil }
-        if let memmem = Bytes.memmem {
-            guard start + n <= haystack.count, let found = memmem(base + start, haystack.count - start, first, n) else { return nil }
-            let at = base.distance(to: UnsafeRawPointer(found))
-            return at..<(at + n)
-        }
         var from = start
         while from + n <= haystack.count {
             guard let found = memchr(base + from, Int32(needle[0]), haystack.count - n + 1 - from) else { return nil }

@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import EventStore
 
 /// The arguments as the kernel gave them. `CommandLine.arguments` repairs invalid UTF-8
 /// with U+FFFD, which would write a changed value into a log that can never be edited;
@@ -42,9 +43,9 @@ func environmentVariables() -> [String: String] {
 // dictionary's old storage then stays in the heap, unused: a cold `kpi` of a 1M-event
 // log held 145 MB instead of about 126 MB (Benchmarks/PROFILE.md, finding 26). Below
 // 2 MiB (a batch of lines), freed storage is reused without asking the kernel again.
-// `mallopt` is in <malloc.h>, which Swift's Glibc module leaves out; -3 is M_MMAP_THRESHOLD.
-if let mallopt = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "mallopt") {
-    _ = unsafeBitCast(mallopt, to: (@convention(c) (Int32, Int32) -> Int32).self)(-3, 2 << 20)
+// -3 is M_MMAP_THRESHOLD.
+if let mallopt = CLibrary.function("mallopt", as: (@convention(c) (Int32, Int32) -> Int32).self) {
+    _ = mallopt(-3, 2 << 20)
 }
 #endif
 

@@ -2,8 +2,9 @@
 import XCTest
 
 final class BytesTests: XCTestCase {
-    /// `Bytes.contains` (the C library's `memmem` here) against a search done by hand, on
-    /// haystacks of three letters, where partial matches are everywhere.
+    /// `Bytes.contains` (the C library's `memmem` here), and the search used where there
+    /// is none, against a search done by hand, on haystacks of three letters, where
+    /// partial matches are everywhere.
     func testABytesSearchFindsWhatASearchByHandFinds() {
         var random = SplitMix64(seed: 8)
         let alphabet: [UInt8] = Array("ab\"".utf8)
@@ -13,8 +14,12 @@ final class BytesTests: XCTestCase {
             let needle = (0..<Int(1 + random.next() % 5)).map { _ in alphabet[Int(random.next() % 3)] }
             let byHand = haystack.count >= needle.count
                 && (0...(haystack.count - needle.count)).contains { haystack[$0..<($0 + needle.count)].elementsEqual(needle) }
-            let searched = haystack.withUnsafeBytes { h in needle.withUnsafeBytes { n in Bytes.contains(h, n) } }
-            XCTAssertEqual(searched, byHand, "\(String(decoding: needle, as: UTF8.self)) in \(String(decoding: haystack, as: UTF8.self))")
+            let (searched, byFirstByte) = haystack.withUnsafeBytes { h in
+                needle.withUnsafeBytes { n in (Bytes.contains(h, n), Bytes.firstRangeByFirstByte(of: n, in: h, from: 0) != nil) }
+            }
+            let message = "\(String(decoding: needle, as: UTF8.self)) in \(String(decoding: haystack, as: UTF8.self))"
+            XCTAssertEqual(searched, byHand, message)
+            XCTAssertEqual(byFirstByte, byHand, "without memmem: \(message)")
             if byHand { found += 1 }
         }
         // Both answers occur often enough to matter.
@@ -22,16 +27,24 @@ final class BytesTests: XCTestCase {
         XCTAssertLessThan(found, 4000)
     }
 
-    /// A search that starts after a match finds the next one, or none.
+    /// A search that starts after a match finds the next one, or none; with `memmem` and
+    /// without.
     func testASearchFromAnOffsetFindsOnlyWhatFollowsIt() {
         let line = Array(#"{"text":"sha256-a","x":"text","text":"sha256-b"}"#.utf8)
+        let needle: StaticString = #""text":"sha256-"#
+        let searches: [(String, (UnsafeRawBufferPointer, Int) -> Range<Int>?)] = [
+            ("memmem", { Bytes.firstRange(of: needle, in: $0, from: $1) }),
+            ("first byte", { Bytes.firstRangeByFirstByte(of: UnsafeRawBufferPointer(start: needle.utf8Start, count: needle.utf8CodeUnitCount), in: $0, from: $1) }),
+        ]
         line.withUnsafeBytes { raw in
-            let first = Bytes.firstRange(of: #""text":"sha256-"#, in: raw, from: 0)
-            XCTAssertEqual(first, 1..<16)
-            let second = Bytes.firstRange(of: #""text":"sha256-"#, in: raw, from: first!.lowerBound + 1)
-            XCTAssertEqual(second, 30..<45)
-            XCTAssertNil(Bytes.firstRange(of: #""text":"sha256-"#, in: raw, from: second!.lowerBound + 1))
-            XCTAssertNil(Bytes.firstRange(of: #""text":"sha256-"#, in: raw, from: raw.count))
+            for (name, search) in searches {
+                let first = search(raw, 0)
+                XCTAssertEqual(first, 1..<16, name)
+                let second = search(raw, first!.lowerBound + 1)
+                XCTAssertEqual(second, 30..<45, name)
+                XCTAssertNil(search(raw, second!.lowerBound + 1), name)
+                XCTAssertNil(search(raw, raw.count), name)
+            }
         }
     }
 }

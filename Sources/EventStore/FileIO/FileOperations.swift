@@ -126,12 +126,8 @@ enum FileIO {
         return syncfs(fd)
     }
 
-    /// glibc's `syncfs`, which its Swift module does not export (it is declared only
-    /// under `_GNU_SOURCE`); looked up once in the running process.
-    private static let syncfsFunction: (@convention(c) (Int32) -> Int32)? = {
-        guard let process = dlopen(nil, RTLD_NOW), let symbol = dlsym(process, "syncfs") else { return nil }
-        return unsafeBitCast(symbol, to: (@convention(c) (Int32) -> Int32).self)
-    }()
+    /// glibc's `syncfs`, looked up once.
+    private static let syncfsFunction = CLibrary.function("syncfs", as: (@convention(c) (Int32) -> Int32).self)
 
     /// Creates a file that must not exist yet, writes `bytes` whole and closes it,
     /// without fsync: the caller makes it durable (see `EventLog.storeTexts`). On any
